@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from support_project.api.serializers import StrictSerializer
+
+from ..models import Scope
+
+
+class UsageKeyCreateIn(StrictSerializer):
+    label = serializers.CharField(max_length=120, allow_blank=True, required=False, default="")
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.values), min_length=1, max_length=3)
+
+
+class MintIn(StrictSerializer):
+    name = serializers.CharField(max_length=120, required=False, default="Demo agent")
+
+
+class UsageKeyOut(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class UsageKeyCreatedOut(UsageKeyOut):
+    token = serializers.CharField()
+
+
+class MeOut(serializers.Serializer):
+    agent_id = serializers.CharField()
+    name = serializers.CharField()
+    token_kind = serializers.CharField()
+    token_prefix = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    virtual_balance_usd = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class MintOut(serializers.Serializer):
+    agent_id = serializers.CharField()
+    name = serializers.CharField()
+    token = serializers.CharField()
+    virtual_balance_usd = serializers.CharField()
+
+
+def usage_key_json(key) -> dict:  # type: ignore[no-untyped-def]
+    return {"id": key.id, "label": key.label, "scopes": list(key.scopes), "prefix": key.prefix,
+            "created_at": key.created_at}

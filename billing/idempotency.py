@@ -1,0 +1,133 @@
+"""`Idempotency-Key` for creating POSTs (SPEC §3.4), keyed per agent, kept 24 h.
+
+Only successful responses are stored: a 4xx (validation, 402) leaves no record, so a client can
+fix the cause — top up, or add a PAYMENT-SIGNATURE — and retry with the same key.
+
+Two ways to claim a key:
+- `claim_in_transaction` inside the work's own transaction (the balance path): a concurrent
+  duplicate's INSERT waits on the unique index until we commit, then sees our stored response and
+  replays it — every answer identical, one piece of work.
+- `claim_committed` before work that calls out (an x402 settle): the claim is visible at once,
+  so a duplicate gets `409 IDEMPOTENCY_IN_PROGRESS` instead of paying twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from support_project.api.errors import ApiError, Conflict, ValidationFailed
+
+from .models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 255
+
+
+class KeyReused(ApiError):
+    status_code, code = 422, "IDEMPOTENCY_KEY_REUSED"
+    message = "This Idempotency-Key was used with a different request body."
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    replayed: bool = False
+
+
+def fingerprint(*, method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(f"{method.upper()} {path}\n{canonical}".encode()).hexdigest()
+
+
+def clean_key(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationFailed(
+            "Idempotency-Key must be 1–255 printable characters.",
+            details={"Idempotency-Key": ["Must be 1–255 printable characters."]},
+        )
+    return key
+
+
+def _fresh_since() -> Any:
+    return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
+
+
+def _existing(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
+    record = IdempotencyRecord.objects.filter(agent_id=agent_id, key=key).first()
+    if record is None:
+        return None
+    if record.created_at < _fresh_since():
+        # Expired but not yet purged: free the key and let this request be new.
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        return None
+    if record.fingerprint != fp:
+        raise KeyReused()
+    if record.state != IdempotencyRecord.State.DONE:
+        raise Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry shortly.")
+    return StoredResponse(record.response_status or 200, record.response_body, dict(record.response_headers), True)
+
+
+def lookup(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
+    """A finished response to replay, None for a new key; 422 / 409 as SPEC §3.4 says."""
+    return _existing(agent_id=agent_id, key=key, fp=fp)
+
+
+def _insert_claim(*, agent_id: str, key: str, fp: str) -> bool:
+    table = IdempotencyRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (agent_id, key, fingerprint, state, response_headers, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (agent_id, key) DO NOTHING RETURNING id",
+            [agent_id, key, fp, IdempotencyRecord.State.IN_PROGRESS, "{}", timezone.now()],
+        )
+        return cursor.fetchone() is not None
+
+
+def claim_in_transaction(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
+    """Claim inside the caller's atomic block. None: we own it. Otherwise the response to replay."""
+    if _insert_claim(agent_id=agent_id, key=key, fp=fp):
+        return None
+    existing = _existing(agent_id=agent_id, key=key, fp=fp)
+    if existing is None:  # an expired record was just removed
+        if _insert_claim(agent_id=agent_id, key=key, fp=fp):
+            return None
+        raise Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry shortly.")
+    return existing
+
+
+def claim_committed(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
+    with transaction.atomic():
+        return claim_in_transaction(agent_id=agent_id, key=key, fp=fp)
+
+
+def release(*, agent_id: str, key: str) -> None:
+    IdempotencyRecord.objects.filter(
+        agent_id=agent_id, key=key, state=IdempotencyRecord.State.IN_PROGRESS
+    ).delete()
+
+
+def store(*, agent_id: str, key: str, response: StoredResponse) -> None:
+    """Record the finished response, in the same transaction as the work."""
+    body = json.loads(json.dumps(response.body, cls=DjangoJSONEncoder))
+    IdempotencyRecord.objects.filter(agent_id=agent_id, key=key).update(
+        state=IdempotencyRecord.State.DONE, response_status=response.status,
+        response_body=body, response_headers=response.headers,
+    )
+
+
+def purge_expired() -> int:
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=_fresh_since()).delete()
+    return deleted

@@ -1,0 +1,148 @@
+"""The paid-route waterfall of SPEC §3.2, reusable by any route, chat tool or MCP tool.
+
+    stored = run_paid(paid=PaidRequest(...), work=lambda charge: StoredResponse(201, body))
+
+Order: replay a finished Idempotency-Key → debit the virtual balance and do the work in one
+transaction → else 402 PAYMENT_REQUIRED (no signature) → else settle the x402 payment through
+the facilitator *before* creating anything, then book `x402_payment` (+price) and the charge
+(−price) and do the work in one transaction. A settled payment whose work then fails stays on
+the agent's balance as credit: money is never lost. Validation happens before `run_paid`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from django.db import transaction
+from rest_framework.response import Response
+
+from . import idempotency
+from .idempotency import StoredResponse
+from .models import LedgerKind
+from .services import ledger_credit, ledger_credit_once, ledger_debit, ledger_debit_if_covered
+
+logger = logging.getLogger(__name__)
+
+EXPOSE_HEADERS = "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
+
+
+@dataclass(frozen=True)
+class Charge:
+    method: str  # "virtual_balance" | "x402"
+    amount_micros: int
+    balance_after_micros: int
+    ledger_entry_id: str
+
+
+@dataclass(frozen=True)
+class PaidRequest:
+    agent_id: str
+    price_micros: int
+    charge_reference: str  # unique per ticket_charge, e.g. the ticket id about to be created
+    resource_url: str
+    description: str
+    payment_signature: str | None = None
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+
+
+def run_paid(*, paid: PaidRequest, work: Callable[[Charge], StoredResponse]) -> StoredResponse:
+    key = paid.idempotency_key
+    if key:
+        replay = idempotency.lookup(agent_id=paid.agent_id, key=key, fp=paid.fingerprint)
+        if replay is not None:
+            return replay
+
+    with transaction.atomic(durable=True):
+        if key:
+            replay = idempotency.claim_in_transaction(agent_id=paid.agent_id, key=key, fp=paid.fingerprint)
+            if replay is not None:
+                return replay
+        entry = ledger_debit_if_covered(
+            agent_id=paid.agent_id, amount_micros=paid.price_micros,
+            kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
+        )
+        if entry is not None:
+            charge = Charge("virtual_balance", paid.price_micros, entry.balance_after_micros, entry.id)
+            return _finish(paid, work(charge))
+        if not paid.payment_signature:
+            raise _payment_required(paid)
+        # Balance short but a payment came with the request: undo our claim, settle outside any
+        # transaction (it calls out), then book and work in a fresh one.
+        transaction.set_rollback(True)
+
+    return _run_with_x402(paid, work)
+
+
+def _finish(paid: PaidRequest, response: StoredResponse) -> StoredResponse:
+    if paid.idempotency_key:
+        idempotency.store(agent_id=paid.agent_id, key=paid.idempotency_key, response=response)
+    return response
+
+
+def _payment_required(paid: PaidRequest) -> Exception:
+    from .x402 import gateway
+
+    return gateway.payment_required_error(
+        agent_id=paid.agent_id, price_micros=paid.price_micros, resource_url=paid.resource_url,
+        description=paid.description, error="Payment required", billing_reason="virtual_balance_insufficient",
+    )
+
+
+def _run_with_x402(paid: PaidRequest, work: Callable[[Charge], StoredResponse]) -> StoredResponse:
+    from .x402 import gateway
+
+    key = paid.idempotency_key
+    if key:
+        replay = idempotency.claim_committed(agent_id=paid.agent_id, key=key, fp=paid.fingerprint)
+        if replay is not None:
+            return replay
+    try:
+        settled = gateway.settle_presented_payment(
+            agent_id=paid.agent_id, header_value=paid.payment_signature or "", price_micros=paid.price_micros,
+            resource_url=paid.resource_url, description=paid.description, resource_reference=paid.charge_reference,
+        )
+    except BaseException:
+        if key:
+            idempotency.release(agent_id=paid.agent_id, key=key)
+        raise
+
+    try:
+        with transaction.atomic(durable=True):
+            ledger_credit(
+                agent_id=paid.agent_id, amount_micros=settled.amount_micros, kind=LedgerKind.X402_PAYMENT,
+                reference=settled.payment_id, memo=f"x402 {settled.network} {settled.transaction}",
+            )
+            entry = ledger_debit(
+                agent_id=paid.agent_id, amount_micros=paid.price_micros,
+                kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
+            )
+            gateway.payment_mark_booked(payment_id=settled.payment_id)
+            response = work(Charge("x402", paid.price_micros, entry.balance_after_micros, entry.id))
+            response = replace(response, headers={**response.headers, "PAYMENT-RESPONSE": settled.response_header})
+            return _finish(paid, response)
+    except BaseException:
+        # The payment is settled on chain: keep it as balance credit so nothing is lost.
+        logger.exception("work failed after x402 settlement %s; crediting the balance", settled.payment_id)
+        with transaction.atomic():
+            ledger_credit_once(
+                agent_id=paid.agent_id, amount_micros=settled.amount_micros, kind=LedgerKind.X402_PAYMENT,
+                reference=settled.payment_id, memo="x402 payment kept as credit after a failed request",
+            )
+            gateway.payment_mark_booked(payment_id=settled.payment_id)
+        if key:
+            idempotency.release(agent_id=paid.agent_id, key=key)
+        raise
+
+
+def to_response(stored: StoredResponse, *, extra_headers: dict[str, str] | None = None) -> Response:
+    """A DRF response for a stored (possibly replayed) result."""
+    response = Response(stored.body, status=stored.status)
+    for name, value in {**stored.headers, **(extra_headers or {})}.items():
+        response[name] = value
+    response["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+    if stored.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,121 @@
+"""Every balance change: one ledger entry and one conditional balance update, in one transaction.
+
+Call these inside the caller's `transaction.atomic()`; they add no savepoint of their own (so a
+ticket create stays within its SQL budget). `(kind, reference)` is unique: booking the same
+charge or bounty twice raises IntegrityError, which rolls the whole transaction back.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, connection, transaction
+
+from accounts.models import Agent
+from support_project.api.errors import ApiError
+
+from .models import LedgerEntry, LedgerKind
+
+CREDIT_KINDS = {LedgerKind.GRANT, LedgerKind.X402_PAYMENT, LedgerKind.BUG_BOUNTY, LedgerKind.REFUND, LedgerKind.ADJUSTMENT}
+DEBIT_KINDS = {LedgerKind.TICKET_CHARGE, LedgerKind.ADJUSTMENT}
+
+
+class InsufficientBalance(ApiError):
+    status_code, code, message = 402, "PAYMENT_REQUIRED", "The virtual balance can't cover this."
+
+
+def _apply(agent_id: str, delta: int) -> int | None:
+    """Add `delta` to the balance unless that would go below zero; the new balance, or None.
+
+    One statement: Postgres re-checks the WHERE on the latest row version after any lock wait
+    (READ COMMITTED), so concurrent debits can never overdraw.
+    """
+    table = Agent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET balance_micros = balance_micros + %s "  # noqa: S608 - table name is ours
+            "WHERE id = %s AND balance_micros + %s >= 0 RETURNING balance_micros",
+            [delta, agent_id, delta],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _book(*, agent_id: str, delta: int, kind: str, reference: str, memo: str, created_by: str) -> LedgerEntry:
+    if not isinstance(delta, int) or isinstance(delta, bool):
+        raise TypeError("amounts are integer micro-USD")
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger writes must run inside transaction.atomic()")
+    balance = _apply(agent_id, delta)
+    if balance is None:
+        if Agent.objects.filter(id=agent_id).exists():
+            raise InsufficientBalance()
+        raise Agent.DoesNotExist(agent_id)
+    return LedgerEntry.objects.create(
+        agent_id=agent_id, kind=kind, amount_micros=delta, balance_after_micros=balance,
+        reference=reference, memo=memo[:255], created_by=created_by[:150],
+    )
+
+
+def ledger_credit(
+    *, agent_id: str, amount_micros: int, kind: str, reference: str, memo: str = "", created_by: str = ""
+) -> LedgerEntry:
+    if kind not in CREDIT_KINDS:
+        raise ValueError(f"{kind} is not a credit kind")
+    if not isinstance(amount_micros, int) or amount_micros <= 0:
+        raise ValueError("a credit is a positive integer number of micro-USD")
+    return _book(agent_id=agent_id, delta=amount_micros, kind=kind, reference=reference, memo=memo, created_by=created_by)
+
+
+def ledger_debit(
+    *, agent_id: str, amount_micros: int, kind: str, reference: str, memo: str = "", created_by: str = ""
+) -> LedgerEntry:
+    """Raises InsufficientBalance (and changes nothing) when the balance can't cover it."""
+    if kind not in DEBIT_KINDS:
+        raise ValueError(f"{kind} is not a debit kind")
+    if not isinstance(amount_micros, int) or amount_micros <= 0:
+        raise ValueError("a debit is a positive integer number of micro-USD")
+    return _book(agent_id=agent_id, delta=-amount_micros, kind=kind, reference=reference, memo=memo, created_by=created_by)
+
+
+def ledger_debit_if_covered(*, agent_id: str, amount_micros: int, kind: str, reference: str) -> LedgerEntry | None:
+    """A debit that answers None instead of raising when the balance is short (no extra query)."""
+    balance = _apply(agent_id, -amount_micros) if connection.in_atomic_block else None
+    if balance is None:
+        if not connection.in_atomic_block:
+            raise RuntimeError("ledger writes must run inside transaction.atomic()")
+        return None
+    return LedgerEntry.objects.create(
+        agent_id=agent_id, kind=kind, amount_micros=-amount_micros, balance_after_micros=balance, reference=reference,
+    )
+
+
+def ledger_credit_once(
+    *, agent_id: str, amount_micros: int, kind: str, reference: str, memo: str = "", created_by: str = ""
+) -> tuple[LedgerEntry, bool]:
+    """Credit unless (kind, reference) is already booked: (entry, created). Safe to call twice."""
+    existing = LedgerEntry.objects.filter(kind=kind, reference=reference).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            entry = ledger_credit(
+                agent_id=agent_id, amount_micros=amount_micros, kind=kind, reference=reference,
+                memo=memo, created_by=created_by,
+            )
+    except IntegrityError:
+        return LedgerEntry.objects.get(kind=kind, reference=reference), False
+    return entry, True
+
+
+def staff_adjustment(*, agent_id: str, amount_micros: int, reason: str, staff_username: str) -> LedgerEntry:
+    """A signed adjustment by staff, with a reason (Django admin)."""
+    from support_project.ids import new_id
+
+    if not reason.strip():
+        raise ValueError("an adjustment needs a reason")
+    if not isinstance(amount_micros, int) or amount_micros == 0:
+        raise ValueError("an adjustment is a non-zero integer number of micro-USD")
+    with transaction.atomic():
+        return _book(
+            agent_id=agent_id, delta=amount_micros, kind=LedgerKind.ADJUSTMENT, reference=new_id("adj"),
+            memo=reason.strip(), created_by=staff_username,
+        )

@@ -1,0 +1,31 @@
+"""OpenAPI post-processing: every operation documents the SPEC §1 error envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message", "details", "request_id"],
+    "properties": {
+        "code": {"type": "string", "examples": ["VALIDATION_ERROR"]},
+        "message": {"type": "string"},
+        "details": {"type": "object", "additionalProperties": True},
+        "request_id": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def postprocess_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            responses.setdefault("4XX", {"description": "Client error (SPEC §1 envelope).", **error_ref})
+            responses.setdefault("5XX", {"description": "Server or dependency error (SPEC §1 envelope).", **error_ref})
+    return result

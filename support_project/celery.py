@@ -1,0 +1,18 @@
+"""The Celery app. Configuration comes from Django settings (CELERY_* names)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_project.settings")
+
+app = Celery("support_project")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic work (Celery beat). Each entry names a task owned by an app.
+app.conf.beat_schedule = {
+    "purge-idempotency-keys": {"task": "billing.purge_idempotency_keys", "schedule": 3600.0},
+}
