@@ -19,6 +19,8 @@ from typing import Any
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_keys.exceptions import BadSignature
+from eth_keys.exceptions import ValidationError as KeyValidationError
 from eth_utils import keccak, to_checksum_address
 from x402.mechanisms.evm import get_evm_chain_id
 from x402.mechanisms.evm.constants import MULTICALL3_ADDRESS
@@ -149,7 +151,7 @@ class SimulatedChain:
         }
         try:
             recovered = Account.recover_message(encode_typed_data(full_message=full), signature=signature)
-        except Exception:  # a malformed signature is simply not valid
+        except (ValueError, TypeError, BadSignature, KeyValidationError):  # malformed: simply not valid
             return False
         return recovered.lower() == address.lower()
 
@@ -171,7 +173,8 @@ class SimulatedChain:
             raise ContractRevert(f"unsupported function {function_name}")
         with self._lock:
             payer, to, value, nonce = self._check_transfer(*args)
-            tx_hash = "0x" + keccak(encode(["address", "bytes32", "uint256"], [payer, bytes.fromhex(nonce[2:]), self.chain_id])).hex()
+            seed = encode(["address", "bytes32", "uint256"], [payer, bytes.fromhex(nonce[2:]), self.chain_id])
+            tx_hash = "0x" + keccak(seed).hex()
             self._balances[payer] = self._balances.get(payer, self.initial_balance_atomic) - value
             self._balances[to] = self._balances.get(to, self.initial_balance_atomic) + value
             self._block += 1
