@@ -50,11 +50,6 @@ class PaidRequest:
 
 def run_paid(*, paid: PaidRequest, work: Callable[[Charge], StoredResponse]) -> StoredResponse:
     key = paid.idempotency_key
-    if key:
-        replay = idempotency.lookup(agent_id=paid.agent_id, key=key, fp=paid.fingerprint)
-        if replay is not None:
-            return replay
-
     with transaction.atomic(durable=True):
         if key:
             replay = idempotency.claim_in_transaction(agent_id=paid.agent_id, key=key, fp=paid.fingerprint)

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from billing.money import usd_str
 from support_project.api.errors import NotFound, ValidationFailed
-from support_project.api.serializers import validate_body
+from support_project.api.serializers import reject_body, validate_body
 
 from .. import selectors, services
 from ..permissions import IsAdminBearer, IsAgent
@@ -59,8 +59,7 @@ class TokenRotateView(APIView):
     @extend_schema(request=None, responses=TokenOut, summary="Rotate the admin bearer (the old one stops working)")
     def post(self, request: Request) -> Response:
         _refuse_idempotency_key(request)
-        if request.data:
-            raise ValidationFailed(details={name: ["Unknown field."] for name in request.data})
+        reject_body(request.data)
         token = services.admin_token_rotate(agent=request.auth.agent, current_token_id=request.auth.token_id)
         return Response({"token": token})
 

@@ -21,3 +21,37 @@ def validate_body(serializer_class: type[serializers.Serializer], data: Any, **c
     serializer = serializer_class(data=data, context=context)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class StrictCharField(serializers.CharField):
+    """A string, never a number coerced to one; no NUL or other C0 controls except tab/newline."""
+
+    def __init__(self, *, single_line: bool = False, **kwargs: Any) -> None:
+        self.single_line = single_line
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        allowed = set() if self.single_line else {"\n", "\t", "\r"}
+        if any((ord(ch) < 32 or ord(ch) == 127) and ch not in allowed for ch in data):
+            raise serializers.ValidationError(
+                "Must be a single line without control characters." if self.single_line
+                else "Must not contain control characters."
+            )
+        return super().to_internal_value(data)
+
+
+def rfc3339(value: Any) -> str:
+    """A datetime as DRF renders it (…Z for UTC), for bodies built before rendering (stored replies)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def reject_body(data: Any) -> None:
+    """For POSTs that take no body: anything sent is an error, not silently ignored."""
+    if not data:
+        return
+    if isinstance(data, dict):
+        raise serializers.ValidationError({name: ["Unknown field."] for name in data})
+    raise serializers.ValidationError({"non_field_errors": ["This endpoint takes no body."]})

@@ -1,0 +1,192 @@
+"""POST /api/v1/support/tickets (SPEC §4.1) on the virtual balance; x402 has its own tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+
+from billing.models import LedgerEntry
+from demo_sessions.models import DemoSession, Message
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/support/tickets"
+GOOD = {"category": "bug", "subject": "Short title (≤120 chars)",
+        "body": "What happened, expected behavior, steps to reproduce."}
+
+
+def _counts():  # type: ignore[no-untyped-def]
+    return (Ticket.objects.count(), DemoSession.objects.count(), Message.objects.count(), LedgerEntry.objects.count())
+
+
+def test_it_opens_a_ticket_exactly_as_the_public_recipe_shows(agent_a):
+    response = agent_a.client.post(URL, GOOD, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    ticket = Ticket.objects.get()
+    assert body == {
+        "ticket_id": ticket.public_id,
+        "number": ticket.number,
+        "support_session_id": ticket.support_session_id,
+        "open_url": f"/demo?session={ticket.support_session_id}",
+        "support_status": "open",
+        "category": "bug",
+        "subject": "Short title (≤120 chars)",
+        "created_at": body["created_at"],
+        "charged_usd": "0.01",
+        "payment_method": "virtual_balance",
+        "virtual_balance_usd": "0.19",
+        "bounty": {"eligible": True, "status": "pending_review", "amount_usd": "1.00"},
+        "allowed_transitions": ["closed"],
+    }
+    assert re.fullmatch(r"tkt_[0-9A-Za-z]{22}", body["ticket_id"])
+    assert re.fullmatch(r"[0-9a-f]{32}", body["support_session_id"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", body["created_at"])
+    assert response["Location"] == f"/api/v1/support/tickets/{ticket.public_id}"
+    assert agent_a.balance_micros == 190_000
+    charge = LedgerEntry.objects.get(kind="ticket_charge")
+    assert (charge.amount_micros, charge.reference, charge.balance_after_micros) == (-10_000, ticket.public_id, 190_000)
+    session = ticket.support_session
+    assert (session.session_kind, session.title, session.agent_id) == ("support", GOOD["subject"], agent_a.agent.id)
+    assert list(session.messages.values_list("author", "text")) == [("user", GOOD["body"])]
+
+
+def test_non_bug_tickets_have_no_bounty(agent_a):
+    body = agent_a.client.post(URL, {**GOOD, "category": "billing"}, format="json").json()
+    assert body["bounty"] is None
+    assert Ticket.objects.get().bounty_status is None
+
+
+def test_numbers_are_sequential(agent_a, agent_b):
+    n1 = agent_a.client.post(URL, GOOD, format="json").json()["number"]
+    n2 = agent_b.client.post(URL, GOOD, format="json").json()["number"]
+    assert n2 == n1 + 1
+
+
+def test_subject_is_trimmed(agent_a):
+    body = agent_a.client.post(URL, {**GOOD, "subject": "  padded  "}, format="json").json()
+    assert body["subject"] == "padded"
+
+
+def test_with_a_source_session_it_links_the_enrich_chat(agent_a):
+    chat = agent_a.client.post("/api/v1/demo/sessions", {"title": "Exports"}, format="json").json()
+    response = agent_a.client.post(URL, {**GOOD, "source_session_id": chat["id"]}, format="json")
+    assert response.status_code == 201
+    ticket = Ticket.objects.get()
+    assert ticket.source_session_id == chat["id"]
+    system = Message.objects.get(session_id=chat["id"])
+    assert system.author == "system"
+    assert f"#{ticket.number}" in system.text and f"/demo?session={ticket.support_session_id}" in system.text
+    assert system.metadata["ticket_id"] == ticket.public_id
+
+
+BAD_BODIES = [
+    ({**GOOD, "subject": "x" * 121}, "subject"),
+    ({**GOOD, "subject": "line one\nline two"}, "subject"),
+    ({**GOOD, "subject": "bell\x07"}, "subject"),
+    ({**GOOD, "subject": "   "}, "subject"),
+    ({**GOOD, "subject": ""}, "subject"),
+    ({**GOOD, "body": ""}, "body"),
+    ({**GOOD, "body": " \n\t "}, "body"),
+    ({**GOOD, "body": "x" * 30_000}, "body"),
+    ({**GOOD, "body": "nul \x00 byte"}, "body"),
+    ({**GOOD, "category": "Bug"}, "category"),
+    ({**GOOD, "category": "feature"}, "category"),
+    ({**GOOD, "subject": 42}, "subject"),
+    ({**GOOD, "body": 3.5}, "body"),
+    ({**GOOD, "source_session_id": "not-hex"}, "source_session_id"),
+    ({**GOOD, "source_session_id": 12}, "source_session_id"),
+    ({**GOOD, "priority": "high"}, "priority"),
+    ({"subject": "s", "body": "b"}, "category"),
+]
+
+
+@pytest.mark.parametrize("payload,field", BAD_BODIES)
+def test_bad_input_is_400_and_changes_nothing(agent_a, payload, field):
+    before = _counts()
+    response = agent_a.client.post(URL, payload, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert field in response.json()["details"]
+    assert _counts() == before
+    assert agent_a.balance_micros == 200_000
+
+
+def test_a_json_array_is_refused(agent_a):
+    response = agent_a.client.post(URL, [GOOD], format="json")
+    assert response.status_code == 400
+    assert _counts() == (0, 0, 0, 1)
+
+
+def test_source_session_of_another_agent_or_a_support_session_is_a_field_error(agent_a, agent_b):
+    theirs = agent_b.client.post("/api/v1/demo/sessions", {}, format="json").json()["id"]
+    support = agent_a.client.post(URL, GOOD, format="json").json()["support_session_id"]
+    before = _counts()
+    for sid in (theirs, support, "0" * 32):
+        response = agent_a.client.post(URL, {**GOOD, "source_session_id": sid}, format="json")
+        assert response.status_code == 400
+        assert response.json()["details"] == {"source_session_id": ["Must be one of your enrich (chat) sessions."]}
+    assert _counts() == before
+    assert agent_a.balance_micros == 190_000
+
+
+def test_no_token_on_the_paid_route_is_402_agent_token_required(anon):
+    response = anon.post(URL, GOOD, format="json")
+    assert response.status_code == 402
+    assert response.json()["code"] == "AGENT_TOKEN_REQUIRED"
+    assert Ticket.objects.count() == 0
+
+
+def test_a_bad_token_is_401(anon):
+    anon.credentials(HTTP_AUTHORIZATION="Bearer 411_" + "z" * 43)
+    assert anon.post(URL, GOOD, format="json").json()["code"] == "INVALID_TOKEN"
+
+
+def test_usage_keys_need_the_support_scope(usage_key, agent_a):
+    response = usage_key(["chat", "billing:read"]).post(URL, GOOD, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "INSUFFICIENT_SCOPE"
+    assert usage_key(["support"]).post(URL, GOOD, format="json").status_code == 201
+
+
+def test_an_empty_balance_is_402_payment_required_with_an_x402_offer(broke_agent):
+    response = broke_agent.client.post(URL, GOOD, format="json")
+    assert response.status_code == 402
+    body = response.json()
+    assert body["code"] == "PAYMENT_REQUIRED"
+    assert body["billing_reason"] == "virtual_balance_insufficient"
+    assert (body["price_usd"], body["virtual_balance_usd"]) == ("0.01", "0.00")
+    header = json.loads(base64.b64decode(response["PAYMENT-REQUIRED"]))
+    assert header == body["x402"]
+    assert header["x402Version"] == 2
+    (accept,) = header["accepts"]
+    assert (accept["scheme"], accept["network"], accept["amount"]) == ("exact", "eip155:84532", "10000")
+    assert "PAYMENT-REQUIRED" in response["Access-Control-Expose-Headers"]
+    assert _counts() == (0, 0, 0, 0)
+
+
+def test_the_charge_is_booked_once_and_the_ledger_audits_clean(agent_a):
+    from django.core.management import call_command
+
+    for _ in range(3):
+        assert agent_a.client.post(URL, GOOD, format="json").status_code == 201
+    assert agent_a.balance_micros == 170_000
+    assert LedgerEntry.objects.filter(kind="ticket_charge").count() == 3
+    call_command("ledger_audit")
+
+
+def test_ticket_creation_runs_at_most_ten_sql_statements(agent_a, django_assert_max_num_queries):
+    # 1 token+agent, 1 balance UPDATE…RETURNING, 1 ledger INSERT, 1 session INSERT, 1 ticket INSERT,
+    # 1 message INSERT, 1 outbox event INSERT (+ savepoint-free transaction).
+    with django_assert_max_num_queries(7):
+        assert agent_a.client.post(URL, GOOD, format="json").status_code == 201
+
+
+def test_with_an_idempotency_key_creation_stays_within_ten_statements(agent_a, django_assert_max_num_queries):
+    # The 7 above + the key's claim INSERT and its stored-response UPDATE.
+    with django_assert_max_num_queries(9):
+        assert agent_a.client.post(URL, GOOD, format="json", HTTP_IDEMPOTENCY_KEY="k-1").status_code == 201

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+from support_project.api.serializers import StrictCharField, StrictSerializer
+
+from ..models import Category, TicketStatus
+
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class TicketCreateIn(StrictSerializer):
+    category = serializers.ChoiceField(choices=Category.values)
+    subject = StrictCharField(single_line=True, max_length=120, help_text="1–120 characters after trimming, one line.")
+    body = StrictCharField(max_length=20_000, help_text="1–20,000 characters.")
+    source_session_id = StrictCharField(required=False, allow_null=True, help_text="An enrich session of yours (32 hex).")
+
+    def validate_source_session_id(self, value: str | None) -> str | None:
+        if value is not None and not SESSION_ID.match(value):
+            raise serializers.ValidationError("Must be a session id: 32 lowercase hex characters.")
+        return value
+
+
+class TicketListParams(StrictSerializer):
+    status = serializers.ChoiceField(choices=TicketStatus.values, required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    cursor = serializers.CharField(required=False)
+
+
+class BountyOut(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    status = serializers.CharField()
+    amount_usd = serializers.CharField()
+
+
+class TicketCreatedOut(serializers.Serializer):
+    ticket_id = serializers.CharField()
+    number = serializers.IntegerField()
+    support_session_id = serializers.CharField()
+    open_url = serializers.CharField()
+    support_status = serializers.CharField()
+    category = serializers.CharField()
+    subject = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    charged_usd = serializers.CharField()
+    payment_method = serializers.CharField()
+    virtual_balance_usd = serializers.CharField()
+    bounty = BountyOut(allow_null=True)
+    allowed_transitions = serializers.ListField(child=serializers.CharField())
+
+
+class TicketOut(serializers.Serializer):
+    ticket_id = serializers.CharField()
+    number = serializers.IntegerField()
+    support_session_id = serializers.CharField()
+    open_url = serializers.CharField()
+    support_status = serializers.CharField()
+    category = serializers.CharField()
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    priority = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+    charged_usd = serializers.CharField()
+    payment_method = serializers.CharField()
+    bounty = BountyOut(allow_null=True)
+    allowed_transitions = serializers.ListField(child=serializers.CharField())
+    source_session_id = serializers.CharField(allow_null=True)
+
+
+class TicketPageOut(serializers.Serializer):
+    results = TicketOut(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class PaymentRequiredOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+    billing_reason = serializers.CharField()
+    price_usd = serializers.CharField()
+    virtual_balance_usd = serializers.CharField()
+    x402 = serializers.DictField()
+    request_id = serializers.CharField()
+
+

@@ -1,0 +1,100 @@
+"""Customer ticket API (SPEC §4.1, §4.2). Thin: validate, call a service or selector, shape JSON."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Scope
+from accounts.permissions import paid_route, require_scope
+from billing import idempotency
+from billing.money import usd_str
+from billing.paywall import to_response
+from demo_sessions.models import SessionKind
+from demo_sessions.selectors import session_get_for_agent
+from support_project.api.errors import NotFound, ValidationFailed
+from support_project.api.pagination import paginate
+from support_project.api.serializers import reject_body, validate_body
+
+from .. import selectors, services
+from .serializers import PaymentRequiredOut, TicketCreatedOut, TicketCreateIn, TicketListParams, TicketOut, TicketPageOut
+
+PAYMENT_INFO = {
+    "protocols": ["x402"],
+    "pricing": {"mode": "fixed", "currency": "USD", "amount": usd_str(settings.TICKET_PRICE_MICROS)},
+    "x402": {"version": 2, "scheme": "exact", "network": settings.X402_NETWORK},
+    "description": "Charged once: from the virtual balance, else an x402 payment (PAYMENT-SIGNATURE).",
+}
+
+
+class TicketsView(APIView):
+    def get_permissions(self):  # type: ignore[no-untyped-def]
+        if self.request.method == "POST":
+            return [paid_route(Scope.SUPPORT)()]
+        return [require_scope(Scope.SUPPORT)()]
+
+    @extend_schema(
+        summary="List your tickets, newest first",
+        parameters=[OpenApiParameter("status", str, enum=["open", "pending", "resolved", "closed"]),
+                    OpenApiParameter("limit", int), OpenApiParameter("cursor", str)],
+        responses=TicketPageOut,
+    )
+    def get(self, request: Request) -> Response:
+        params = validate_body(TicketListParams, request.query_params.dict())
+        page = paginate(
+            selectors.ticket_list_for_agent(agent=request.auth.agent, status=params.get("status")),
+            params=request.query_params, order=("-created_at", "-number"),
+            serialize=lambda rows: [selectors.ticket_public_json(t) for t in rows],
+        )
+        return Response(page)
+
+    @extend_schema(
+        summary="Open a support ticket ($0.01)",
+        request=TicketCreateIn,
+        parameters=[
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, description="≤255 chars; replays for 24 h"),
+            OpenApiParameter("PAYMENT-SIGNATURE", str, OpenApiParameter.HEADER, description="x402 v2 PaymentPayload, base64"),
+        ],
+        responses={201: TicketCreatedOut,
+                   402: OpenApiResponse(PaymentRequiredOut, description="PAYMENT_REQUIRED or AGENT_TOKEN_REQUIRED")},
+        extensions={"x-payment-info": PAYMENT_INFO},
+    )
+    def post(self, request: Request) -> Response:
+        key = idempotency.clean_key(request.headers.get("Idempotency-Key"))
+        data = validate_body(TicketCreateIn, request.data)
+        source = None
+        if data.get("source_session_id"):
+            try:
+                source = session_get_for_agent(agent=request.auth.agent, session_id=data["source_session_id"],
+                                               kind=SessionKind.ENRICH)
+            except NotFound as exc:  # a field error: the body is what's wrong
+                raise ValidationFailed(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
+        stored = services.ticket_open(
+            agent=request.auth.agent, category=data["category"], subject=data["subject"], body=data["body"],
+            source_session=source, resource_url=request.build_absolute_uri(request.path),
+            payment_signature=request.headers.get("PAYMENT-SIGNATURE"), idempotency_key=key,
+            fingerprint=idempotency.fingerprint(method="POST", path=request.path, body=request.data),
+        )
+        return to_response(stored)
+
+
+class TicketDetailView(APIView):
+    permission_classes = [require_scope(Scope.SUPPORT)]
+
+    @extend_schema(summary="One of your tickets", responses=TicketOut)
+    def get(self, request: Request, ticket_id: str) -> Response:
+        ticket = selectors.ticket_get_for_agent(agent=request.auth.agent, ticket_id=ticket_id)
+        return Response(selectors.ticket_public_json(ticket))
+
+
+class TicketCloseView(APIView):
+    permission_classes = [require_scope(Scope.SUPPORT)]
+
+    @extend_schema(summary="Close your ticket", request=None, responses=TicketOut)
+    def post(self, request: Request, ticket_id: str) -> Response:
+        reject_body(request.data)
+        ticket = selectors.ticket_get_for_agent(agent=request.auth.agent, ticket_id=ticket_id)
+        return Response(selectors.ticket_public_json(services.ticket_close_by_customer(ticket=ticket)))

@@ -1,0 +1,97 @@
+"""Support tickets (SPEC §4, §6)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Agent
+from demo_sessions.models import DemoSession
+from support_project.ids import new_id
+
+
+def _ticket_id() -> str:
+    return new_id("tkt")
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Category(models.TextChoices):
+    BUG = "bug"
+    BILLING = "billing"
+    ACCOUNT = "account"
+    OTHER = "other"
+
+
+class Priority(models.TextChoices):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class BountyStatus(models.TextChoices):
+    PENDING_REVIEW = "pending_review"  # a bug awaiting an operator's decision
+    CONFIRMED = "confirmed"  # confirmed; the credit task is queued
+    AWARDED = "awarded"  # credited (exactly once)
+    REJECTED = "rejected"
+
+
+class Ticket(models.Model):
+    # The human number (1, 2, 3…) is the primary key's sequence: no extra query to allocate it.
+    # A rolled-back create leaves a gap, as in most helpdesks.
+    number = models.BigAutoField(primary_key=True)
+    public_id = models.CharField(max_length=40, unique=True, default=_ticket_id, editable=False)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="tickets")
+    category = models.CharField(max_length=8, choices=Category.choices)
+    subject = models.CharField(max_length=120)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=TicketStatus.choices, default=TicketStatus.OPEN)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    support_session = models.OneToOneField(DemoSession, on_delete=models.PROTECT, related_name="ticket")
+    source_session = models.ForeignKey(
+        DemoSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="opened_tickets"
+    )
+    charged_micros = models.BigIntegerField(default=0)
+    payment_method = models.CharField(max_length=16, default="virtual_balance")
+    bounty_status = models.CharField(max_length=16, choices=BountyStatus.choices, null=True, blank=True)
+    bounty_note = models.TextField(blank=True, default="")
+    bounty_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bounty_decided_at = models.DateTimeField(null=True, blank=True)
+    # True while the last public message is the customer's: the inbox's "needs reply" marker.
+    awaiting_operator = models.BooleanField(default=True)
+    message_count = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["agent", "-created_at", "-number"], name="ticket_agent_recent_idx"),
+            models.Index(fields=["agent", "status", "-created_at", "-number"], name="ticket_agent_status_idx"),
+            models.Index(fields=["-last_activity_at", "-number"], name="ticket_activity_idx"),
+            models.Index(fields=["status", "-last_activity_at", "-number"], name="ticket_status_activity_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"),
+            models.CheckConstraint(condition=Q(category__in=Category.values), name="ticket_category_valid"),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="ticket_priority_valid"),
+            models.CheckConstraint(
+                condition=Q(bounty_status__isnull=True) | Q(category="bug"), name="ticket_bounty_only_bugs"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"

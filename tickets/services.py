@@ -1,0 +1,187 @@
+"""Writes for tickets and their support threads (customer side; operators build on the same pieces).
+
+`ticket_open` is the paid route's work: the ticket, its support session, the first message, the
+charge and the `support.ticket_created` outbox event commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Agent
+from billing.idempotency import StoredResponse
+from billing.money import usd_str
+from billing.paywall import Charge, PaidRequest, run_paid
+from demo_sessions.models import Author, DemoSession, Message, SessionKind, preview_of
+from support_project.api.errors import Conflict
+from support_project.api.serializers import rfc3339
+from support_project.ids import new_id, new_session_id
+
+from .models import BountyStatus, Category, Ticket, TicketStatus
+from .selectors import bounty_json, ticket_event_json
+from .status import Actor, allowed_transitions, check_transition, status_after_customer_message
+
+
+def _emit(agent_id: str, event_type: str, data: dict[str, Any]) -> None:
+    from webhooks.services import event_emit
+
+    event_emit(agent_id=agent_id, event_type=event_type, data=data)
+
+
+def ticket_open(
+    *,
+    agent: Agent,
+    category: str,
+    subject: str,
+    body: str,
+    source_session: DemoSession | None,
+    resource_url: str,
+    payment_signature: str | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> StoredResponse:
+    """Open a ticket for the ticket price through the billing waterfall. Input is already valid."""
+    ticket_id = new_id("tkt")
+
+    def work(charge: Charge) -> StoredResponse:
+        ticket = _ticket_create(agent=agent, ticket_id=ticket_id, category=category, subject=subject, body=body,
+                                source_session=source_session, charge=charge)
+        response = {
+            "ticket_id": ticket.public_id,
+            "number": ticket.number,
+            "support_session_id": ticket.support_session_id,
+            "open_url": f"/demo?session={ticket.support_session_id}",
+            "support_status": ticket.status,
+            "category": ticket.category,
+            "subject": ticket.subject,
+            "created_at": rfc3339(ticket.created_at),
+            "charged_usd": usd_str(charge.amount_micros),
+            "payment_method": charge.method,
+            "virtual_balance_usd": usd_str(charge.balance_after_micros),
+            "bounty": bounty_json(ticket),
+            "allowed_transitions": allowed_transitions(ticket.status, Actor.CUSTOMER),
+        }
+        return StoredResponse(201, response, {"Location": f"/api/v1/support/tickets/{ticket.public_id}"})
+
+    return run_paid(
+        paid=PaidRequest(
+            agent_id=agent.id, price_micros=settings.TICKET_PRICE_MICROS, charge_reference=ticket_id,
+            resource_url=resource_url, description="Open a support ticket",
+            payment_signature=payment_signature, idempotency_key=idempotency_key, fingerprint=fingerprint,
+        ),
+        work=work,
+    )
+
+
+def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str, body: str,
+                   source_session: DemoSession | None, charge: Charge) -> Ticket:
+    now = timezone.now()
+    session = DemoSession.objects.create(
+        id=new_session_id(), agent=agent, session_kind=SessionKind.SUPPORT, title=subject,
+        created_at=now, last_activity_at=now, last_message_preview=preview_of(body),
+    )
+    ticket = Ticket.objects.create(
+        public_id=ticket_id, agent=agent, category=category, subject=subject, body=body,
+        support_session=session, source_session=source_session,
+        charged_micros=charge.amount_micros, payment_method=charge.method,
+        bounty_status=BountyStatus.PENDING_REVIEW if category == Category.BUG else None,
+        created_at=now, updated_at=now, last_activity_at=now,
+    )
+    Message.objects.create(session=session, author=Author.USER, text=body, created_at=now)
+    if source_session is not None:
+        link = f"/demo?session={session.id}"
+        text = f"Support ticket #{ticket.number} opened: “{subject}”. Follow-ups are free in its support thread: {link}"
+        Message.objects.create(
+            session=source_session, author=Author.SYSTEM, text=text, created_at=now,
+            metadata={"ticket_id": ticket.public_id, "support_session_id": session.id, "open_url": link},
+        )
+        DemoSession.objects.filter(id=source_session.id).update(last_activity_at=now, last_message_preview=preview_of(text))
+    _emit(agent.id, "support.ticket_created", {"ticket": ticket_event_json(ticket)})
+    return ticket
+
+
+def thread_message_add(
+    *,
+    ticket: Ticket,
+    author: str,
+    text: str,
+    internal: bool = False,
+    author_name: str = "",
+    metadata: dict[str, Any] | None = None,
+    new_status: str | None = None,
+    awaiting_operator: bool | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """Append to a ticket's support thread and keep the ticket's counters in step.
+
+    Call inside a transaction holding the ticket's row lock. Public messages emit
+    `support.message_created`; internal notes never leave the building.
+    """
+    now = now or timezone.now()
+    message = Message.objects.create(
+        session_id=ticket.support_session_id, author=author, text=text, internal=internal,
+        author_name=author_name, metadata=metadata or {}, created_at=now,
+    )
+    changes: dict[str, Any] = {"updated_at": now, "last_activity_at": now, "message_count": F("message_count") + 1}
+    if new_status is not None and new_status != ticket.status:
+        changes["status"] = new_status
+    if awaiting_operator is not None:
+        changes["awaiting_operator"] = awaiting_operator
+    Ticket.objects.filter(pk=ticket.pk).update(**changes)
+    old_status = ticket.status
+    for field, value in changes.items():
+        if field != "message_count":
+            setattr(ticket, field, value)
+    ticket.message_count += 1
+    if not internal:
+        DemoSession.objects.filter(id=ticket.support_session_id).update(
+            last_activity_at=now, last_message_preview=preview_of(text)
+        )
+        _emit(ticket.agent_id, "support.message_created", {
+            "ticket": ticket_event_json(ticket),
+            "message": {"id": message.id, "author": author, "author_name": author_name, "text": text,
+                        "created_at": rfc3339(now)},
+        })
+    if ticket.status != old_status:
+        _emit(ticket.agent_id, "support.ticket_updated", {
+            "ticket": ticket_event_json(ticket), "changes": {"support_status": [old_status, ticket.status]},
+        })
+    return message
+
+
+def ticket_lock(*, ticket_pk: int) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket_pk)
+
+
+def customer_message_post(*, ticket: Ticket, text: str) -> Message:
+    """A customer follow-up in a support thread: free; reopens pending/resolved; 409 when closed."""
+    with transaction.atomic():
+        locked = ticket_lock(ticket_pk=ticket.pk)
+        if locked.status == TicketStatus.CLOSED:
+            raise Conflict("TICKET_CLOSED", "This ticket is closed and takes no new messages; open a new ticket.")
+        message = thread_message_add(
+            ticket=locked, author=Author.USER, text=text,
+            new_status=status_after_customer_message(locked.status), awaiting_operator=True,
+        )
+    ticket.refresh_from_db()
+    return message
+
+
+def ticket_close_by_customer(*, ticket: Ticket) -> Ticket:
+    """The reporter closes its own ticket. Closing a closed ticket changes nothing."""
+    with transaction.atomic():
+        locked = ticket_lock(ticket_pk=ticket.pk)
+        if locked.status != TicketStatus.CLOSED:
+            check_transition(locked.status, TicketStatus.CLOSED, Actor.CUSTOMER)
+            thread_message_add(
+                ticket=locked, author=Author.SYSTEM, text="The customer closed this ticket.",
+                new_status=TicketStatus.CLOSED, awaiting_operator=False,
+            )
+    ticket.refresh_from_db()
+    return ticket
