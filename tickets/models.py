@@ -64,7 +64,7 @@ class Ticket(models.Model):
     )
     charged_micros = models.BigIntegerField(default=0)
     payment_method = models.CharField(max_length=16, default="virtual_balance")
-    bounty_status = models.CharField(max_length=16, choices=BountyStatus.choices, null=True, blank=True)
+    bounty_status = models.CharField(max_length=16, choices=BountyStatus.choices, null=True, blank=True)  # noqa: DJ001 - null = not eligible
     bounty_note = models.TextField(blank=True, default="")
     bounty_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

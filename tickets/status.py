@@ -6,14 +6,14 @@ pending/resolved reopens to open; closed takes no customer messages; staff may r
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from support_project.api.errors import Conflict
 
 from .models import TicketStatus as S
 
 
-class Actor(str, Enum):
+class Actor(StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
 

@@ -56,7 +56,9 @@ def test_a_closed_ticket_takes_no_messages(agent_a):
     assert Message.objects.count() == before
 
 
-@pytest.mark.parametrize("payload", [{"text": ""}, {"text": "   "}, {"text": "x" * 10_001}, {"text": 5}, {}, {"text": "a", "x": 1}])
+@pytest.mark.parametrize("payload", [
+    {"text": ""}, {"text": "   "}, {"text": "x" * 10_001}, {"text": 5}, {}, {"text": "a", "x": 1},
+])
 def test_bad_messages_are_400(agent_a, payload):
     created = _open(agent_a)
     before = Message.objects.count()
