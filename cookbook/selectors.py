@@ -239,28 +239,46 @@ def recipe_search(*, query: str, limit: int = 5) -> list[SearchHit]:
 
 # --- snippets -----------------------------------------------------------------------------------------
 
-_MD_NOISE = re.compile(r"[`*_#>|]+|\[([^\]]*)\]\([^)]*\)")
+# Links keep their text; emphasis and code markers vanish; table pipes and heading marks become spaces.
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_INLINE = re.compile(r"`+|\*\*?")
+_MD_BLOCK = re.compile(r"^\s*(#+|>|\d+\.|[-*+](?= ))\s*|\|")
+
+
+_BLOCK_START = re.compile(r"^\s*([-*+] |\d+\. |#|\|)")
 
 
 def _plain_lines(body: str) -> list[str]:
-    """Prose lines of the body without Markdown punctuation or code blocks (snippets quote prose)."""
-    out: list[str] = []
+    """Prose units of the body — paragraphs, list items, table rows, headings — as one line each,
+    without Markdown punctuation or code blocks, so a snippet is a readable sentence, not half of a
+    hard-wrapped line."""
+    blocks: list[list[str]] = []
     in_code = False
     for raw in body.splitlines():
         if raw.lstrip().startswith("```"):
             in_code = not in_code
+            blocks.append([])
             continue
-        if in_code:
+        # Headings are indexed but make poor snippets: the passage under them says more.
+        if in_code or not raw.strip() or raw.lstrip().startswith("#"):
+            blocks.append([])
             continue
-        line = _MD_NOISE.sub(lambda m: m.group(1) or " ", raw)
-        line = re.sub(r"\s+", " ", line).strip(" -")
-        if len(line) > 20:
-            out.append(line)
+        if _BLOCK_START.match(raw) or not blocks or not blocks[-1]:
+            blocks.append([raw])
+        else:
+            blocks[-1].append(raw)  # a wrapped continuation line of the same paragraph or item
+    out: list[str] = []
+    for block in blocks:
+        text = " ".join(block)
+        text = _MD_BLOCK.sub(" ", _MD_INLINE.sub("", _MD_LINK.sub(r"\1", text)))
+        text = re.sub(r"\s+", " ", text).strip(" -")
+        if len(text) > 20:
+            out.append(text)
     return out
 
 
 def _snippet(doc: _Indexed, terms: list[str]) -> str:
-    """The body line matching most query terms (first wins on ties), cut around its first hit."""
+    """The body passage matching most query terms (first wins on ties), cut around its first hit."""
     best_line, best_hits = "", 0
     for line in doc.body_lines:
         line_terms = set(_tokens(line))
@@ -275,5 +293,7 @@ def _snippet(doc: _Indexed, terms: list[str]) -> str:
     lowered = best_line.lower()
     first = min((i for t in terms if (i := lowered.find(t)) >= 0), default=0)
     start = max(0, first - 60)
+    if start:
+        start = best_line.find(" ", start) + 1  # begin on a word boundary
     cut = best_line[start:start + _SNIPPET_CHARS].strip()
     return ("…" if start else "") + cut + ("…" if start + _SNIPPET_CHARS < len(best_line) else "")
