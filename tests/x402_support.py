@@ -63,7 +63,9 @@ def make_payment_header(
     again, which is how a client with a stale clock (an already expired `validBefore`) looks.
     """
     key = private_key or new_private_key()
-    client = x402ClientSync()
+    # No spend controls: this payer signs whatever it is shown, so tests can present payments for
+    # other assets or networks and see *our* side refuse them.
+    client = x402ClientSync().set_spend_controls(False)
     register_exact_evm_client(client, Account.from_key(key))
     payload = client.create_payment_payload(PaymentRequired.model_validate(payment_required))
     if tamper is None:

@@ -46,6 +46,7 @@ class FacilitatorOptions:
     settle_delay_seconds: float = 0.0  # settle on chain, then hold the answer this long
     settle_status: int | None = None  # answer /settle with this status *without* settling
     verify_status: int | None = None  # answer /verify with this status without verifying
+    before_settle: Callable[[], None] | None = None  # e.g. drain the payer between verify and settle
     calls: list[str] = field(default_factory=list)  # "POST /verify", … in arrival order
 
 
@@ -91,6 +92,8 @@ class FacilitatorApp:
             if self.options.settle_status:
                 return self.options.settle_status, {"error": "injected settle failure"}
             request = SettleRequest.model_validate(_read_json(environ))
+            if self.options.before_settle:
+                self.options.before_settle()
             result = self.facilitator.settle(request.payment_payload, request.payment_requirements)
             if self.options.settle_delay_seconds:
                 time.sleep(self.options.settle_delay_seconds)  # the answer is late; the transfer is not

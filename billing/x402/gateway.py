@@ -201,7 +201,7 @@ def _decode(header_value: str) -> _Presented:
         raise PaymentInvalid(details={"reason": "missing_or_oversized_header"})
     try:
         payload = decode_payment_signature_header(header_value.strip())
-    except (ValueError, ValidationError, TypeError) as exc:  # base64, UTF-8, JSON or schema
+    except (ValueError, ValidationError, TypeError, AttributeError) as exc:  # base64, UTF-8, JSON, not an object
         raise PaymentInvalid(details={"reason": "undecodable", "error": str(exc)[:200]}) from exc
     if not isinstance(payload, PaymentPayload) or payload.x402_version != 2:
         raise PaymentInvalid(
