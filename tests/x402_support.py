@@ -11,6 +11,8 @@ eth-account key, so every header carries a real EIP-712 signature.
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -21,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from eth_account import Account
 from x402 import PaymentRequired, x402ClientSync
-from x402.http import decode_payment_signature_header, encode_payment_signature_header
+from x402.http import encode_payment_signature_header
 from x402.mechanisms.evm import EthAccountSigner, get_evm_chain_id
 from x402.mechanisms.evm.eip712 import build_typed_data_for_signing
 from x402.mechanisms.evm.exact import register_exact_evm_client
@@ -92,7 +94,8 @@ def _sign_authorization(data: dict[str, Any], key: str) -> str:
 
 
 def decode_header(header_value: str) -> dict[str, Any]:
-    return decode_payment_signature_header(header_value).model_dump(by_alias=True, exclude_none=True)
+    """Any x402 header (PAYMENT-REQUIRED, -SIGNATURE, -RESPONSE) as the plain camelCase dict it carries."""
+    return json.loads(base64.b64decode(header_value, validate=True))
 
 
 def closed_port_url() -> str:
