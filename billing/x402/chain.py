@@ -91,6 +91,8 @@ class SimulatedChain:
         self._transfers: dict[str, Transfer] = {}  # by tx hash
         self._used: dict[tuple[str, str], str] = {}  # (payer, nonce) → tx hash
         self._block = 1
+        # While set, receipts never arrive (a congested chain): the SDK answers settlement_pending.
+        self.confirmations_stalled = False
 
     # ---- inspection (tests, the facilitator's status endpoint) ----
 
@@ -188,6 +190,8 @@ class SimulatedChain:
     def wait_for_transaction_receipt(self, tx_hash: str) -> TransactionReceipt:
         with self._lock:
             transfer = self._transfers.get(tx_hash)
+        if self.confirmations_stalled:
+            raise TimeoutError(f"transaction {tx_hash} not confirmed yet")
         if transfer is None:
             raise TimeoutError(f"transaction {tx_hash} not found")
         log = {

@@ -430,3 +430,25 @@ def test_concurrent_presentations_of_one_payment_settle_once(broke: AgentPersona
     assert X402Payment.objects.get().status == PaymentStatus.SETTLED
     assert facilitator.options.calls == ["POST /verify", "POST /settle"]
     assert facilitator.chain.balance_of(PAY_TO) == 1_000_000 + PRICE
+
+
+def test_a_settlement_stuck_pending_keeps_its_transaction_and_reconciles(
+    broke: AgentPersona, facilitator: RunningFacilitator
+) -> None:
+    facilitator.chain.confirmations_stalled = True  # broadcast, but no receipt: settlement_pending twice
+
+    with pytest.raises(gateway.PaymentOutcomePending) as exc_info:
+        pay(broke, make_payment_header(required()))
+
+    payment = X402Payment.objects.get()
+    assert payment.transaction.startswith("0x") and len(payment.transaction) == 66
+    assert exc_info.value.details == {"transaction": payment.transaction}
+    assert (payment.status, payment.error) == (PaymentStatus.UNKNOWN, "settlement_pending")
+    assert facilitator.options.calls == ["POST /verify", "POST /settle", "POST /settle"]  # one retry, one transfer
+    assert facilitator.chain.balance_of(PAY_TO) == 1_000_000 + PRICE
+
+    call_command("x402_reconcile")
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.BOOKED
+    assert Agent.objects.get(id=broke.agent.id).balance_micros == PRICE
