@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 MICROS_PER_USD = 1_000_000
+MAX_MICROS = 10**15  # $1e9: far above any real amount, far below BigInteger's limit
 
 
 def usd_str(micros: int) -> str:
@@ -30,4 +31,6 @@ def parse_usd(text: str) -> int:
     micros = value * MICROS_PER_USD
     if micros != micros.to_integral_value():
         raise ValueError("amount has more than 6 decimal places")
+    if micros > MAX_MICROS:
+        raise ValueError("amount is too large")
     return int(micros)
