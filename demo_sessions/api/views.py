@@ -14,7 +14,15 @@ from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body
 
 from .. import selectors, services
-from .serializers import MessageCreateIn, MessageOut, SessionCreateIn, SessionDetailOut, SessionListParams, SessionOut, SessionPageOut
+from .serializers import (
+    MessageCreateIn,
+    MessageOut,
+    SessionCreateIn,
+    SessionDetailOut,
+    SessionListParams,
+    SessionOut,
+    SessionPageOut,
+)
 
 SessionScopes = require_scope(Scope.CHAT, Scope.SUPPORT)
 
