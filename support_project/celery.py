@@ -15,4 +15,6 @@ app.autodiscover_tasks()
 # Periodic work (Celery beat). Each entry names a task owned by an app.
 app.conf.beat_schedule = {
     "purge-idempotency-keys": {"task": "billing.purge_idempotency_keys", "schedule": 3600.0},
+    # Webhook outbox: fan out events whose dispatch was lost, queue due retries (SKIP LOCKED).
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0},
 }

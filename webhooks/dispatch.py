@@ -1,0 +1,231 @@
+"""Delivery rules: fan-out, one attempt, the retry schedule, disabling, the sweeper, redelivery.
+
+Every function here is safe to run twice:
+* fan-out locks the event row and marks it fanned out; (event, subscription) is unique;
+* an attempt first *claims* its delivery with one conditional UPDATE (due, not succeeded, not
+  dead) that pushes `next_attempt_at` forward by a lease, so a second `deliver` for the same id
+  finds nothing to do; a worker that dies mid-send leaves the lease to expire and the sweeper
+  retries (at-least-once; receivers dedupe on `webhook-id`, which is the delivery id).
+The retry schedule lives in the database (`next_attempt_at`), not in Celery countdowns (notes C.3).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from support_project.api.errors import Conflict
+
+from . import delivery as transport
+from .models import (
+    DUE_STATUSES,
+    AuthMode,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    DisabledReason,
+    Event,
+    EventType,
+    Subscription,
+)
+from .services import enqueue_after_commit, event_record, subscription_disable
+from .signing import signature_headers
+
+# Delay before retry n (after the n-th failed attempt): ≈ 22.7 h in all, 9 attempts.
+RETRY_SCHEDULE_SECONDS = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
+MAX_ATTEMPTS = 1 + len(RETRY_SCHEDULE_SECONDS)
+# Longer than one attempt can take (timeout + slack), so a live attempt is never claimed twice.
+CLAIM_LEASE = timedelta(seconds=120)
+# The sweeper re-queues a due delivery at most this often (a queued task may still be waiting).
+REQUEUE_AFTER = timedelta(seconds=60)
+DISABLE_AFTER_FAILING_FOR = timedelta(days=3)
+SWEEP_BATCH = 200
+
+
+def retry_delay_seconds(failed_attempts: int) -> float:
+    """Exponential schedule with "equal jitter": half the step fixed, half random.
+
+    Full jitter (uniform 0..step) could fire the first retry after a fraction of a second and
+    make the whole window unpredictable; equal jitter still spreads a thundering herd while
+    keeping the total retry window at ≈ 11–23 h ("about a day").
+    """
+    step = RETRY_SCHEDULE_SECONDS[failed_attempts - 1]
+    return step / 2 + random.uniform(0, step / 2)
+
+
+def _disable_after_dead() -> int:
+    return int(getattr(settings, "WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES", 5))
+
+
+# --- fan-out ----------------------------------------------------------------------------------
+
+def _matching_subscription_ids(event: Event) -> list[str]:
+    if event.type.startswith("support."):
+        owners = Q(agent_id=event.agent_id) | Q(agent__isnull=True)
+    elif event.agent_id is not None:
+        owners = Q(agent_id=event.agent_id)
+    else:
+        owners = Q(agent__isnull=True)
+    rows = Subscription.objects.filter(owners, active=True).values_list("id", "event_types")
+    # Filtered in Python: JSON containment differs between PostgreSQL and SQLite, and an owner
+    # has at most 20 active subscriptions (plus the few staff-scope ones).
+    return [sub_id for sub_id, types in rows if event.type in (types or [])]
+
+
+def _fan_out_locked(event: Event, now: datetime) -> list[str]:
+    subscription_ids = _matching_subscription_ids(event)
+    Delivery.objects.bulk_create(
+        [Delivery(event=event, subscription_id=sub_id, next_attempt_at=now, queued_at=now, created_at=now)
+         for sub_id in subscription_ids],
+        ignore_conflicts=True,
+    )
+    Event.objects.filter(pk=event.pk).update(fanned_out_at=now)
+    delivery_ids = list(Delivery.objects.filter(event=event, status__in=DUE_STATUSES).values_list("id", flat=True))
+    for delivery_id in delivery_ids:
+        enqueue_after_commit("deliver", delivery_id)
+    return delivery_ids
+
+
+def event_fan_out(*, event_id: str) -> list[str]:
+    """Create the event's deliveries (once) and queue them; the delivery ids."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().filter(public_id=event_id, fanned_out_at__isnull=True).first()
+        if event is None:
+            return []
+        return _fan_out_locked(event, timezone.now())
+
+
+# --- one attempt --------------------------------------------------------------------------------
+
+def _claim(delivery_id: str, now: datetime) -> bool:
+    return bool(Delivery.objects.filter(id=delivery_id, status__in=DUE_STATUSES, next_attempt_at__lte=now).update(
+        next_attempt_at=now + CLAIM_LEASE, attempt_count=F("attempt_count") + 1, last_attempt_at=now,
+    ))
+
+
+def delivery_attempt(*, delivery_id: str) -> DeliveryAttempt | None:
+    """Make the next attempt of a due delivery; None if it is not due (sent, dead, or claimed)."""
+    now = timezone.now()
+    if not _claim(delivery_id, now):
+        return None
+    delivery = Delivery.objects.select_related("event", "subscription").filter(id=delivery_id).first()
+    if delivery is None:  # the subscription was deleted meanwhile
+        return None
+    subscription, event = delivery.subscription, delivery.event
+    if not subscription.active and event.type != EventType.TEST:
+        Delivery.objects.filter(id=delivery_id).update(
+            status=DeliveryStatus.DEAD, next_attempt_at=None, last_error="the subscription is disabled")
+        return None
+    body = event.envelope.encode("utf-8")
+    headers = signature_headers(secrets_=subscription.secrets_for_signing(now=now), webhook_id=delivery.id,
+                                timestamp=int(time.time()), body=body)
+    headers["X-411data-Event"] = event.type
+    headers["X-411data-Delivery"] = delivery.id
+    if subscription.auth_mode == AuthMode.HMAC_BEARER:
+        headers["Authorization"] = f"Bearer {subscription.bearer_token}"
+    result = transport.send(url=subscription.callback_url, body=body, headers=headers)
+    return _record(delivery, result, attempted_at=now)
+
+
+def _record(delivery: Delivery, result: transport.SendResult, *, attempted_at: datetime) -> DeliveryAttempt:
+    is_test = delivery.event.type == EventType.TEST
+    number = delivery.attempt_count  # already incremented by the claim
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = DeliveryAttempt.objects.create(
+            delivery=delivery, attempt_number=number, attempted_at=attempted_at, response_status=result.status,
+            duration_ms=result.duration_ms, succeeded=result.outcome == transport.Outcome.SUCCESS,
+            error=result.error[:500], response_body=result.body,
+        )
+        changes: dict = {"last_response_status": result.status, "last_error": result.error[:500]}
+        if result.outcome == transport.Outcome.SUCCESS:
+            changes.update(status=DeliveryStatus.SUCCEEDED, next_attempt_at=None)
+        elif result.outcome == transport.Outcome.RETRY and not is_test and number < MAX_ATTEMPTS:
+            delay = max(retry_delay_seconds(number), float(result.retry_after_seconds or 0))
+            changes.update(status=DeliveryStatus.FAILED, next_attempt_at=now + timedelta(seconds=delay))
+        else:  # GONE, PERMANENT, a failed test, or the schedule ran out
+            changes.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+        Delivery.objects.filter(id=delivery.id).update(**changes)
+        for field, value in changes.items():
+            setattr(delivery, field, value)
+        if result.outcome == transport.Outcome.GONE:
+            subscription_disable(subscription_id=delivery.subscription_id, reason=DisabledReason.GONE)
+        elif not is_test:
+            _track_health(delivery.subscription_id, succeeded=result.outcome == transport.Outcome.SUCCESS,
+                          dead=changes["status"] == DeliveryStatus.DEAD, now=now)
+    return attempt
+
+
+def _track_health(subscription_id: str, *, succeeded: bool, dead: bool, now: datetime) -> None:
+    if succeeded:
+        Subscription.objects.filter(id=subscription_id).exclude(
+            failing_since__isnull=True, consecutive_failures=0, consecutive_dead=0,
+        ).update(failing_since=None, consecutive_failures=0, consecutive_dead=0)
+        return
+    Subscription.objects.filter(id=subscription_id, failing_since__isnull=True).update(failing_since=now)
+    Subscription.objects.filter(id=subscription_id).update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        consecutive_dead=F("consecutive_dead") + (1 if dead else 0),
+    )
+    unhealthy = Subscription.objects.filter(id=subscription_id, active=True).filter(
+        Q(failing_since__lte=now - DISABLE_AFTER_FAILING_FOR) | Q(consecutive_dead__gte=_disable_after_dead())
+    ).exists()
+    if unhealthy:
+        subscription_disable(subscription_id=subscription_id, reason=DisabledReason.FAILING)
+
+
+# --- sweeper, redelivery, test events -------------------------------------------------------------
+
+def sweep() -> dict[str, int]:
+    """Fan out events whose dispatch was lost and queue every due delivery. SKIP LOCKED lets
+    several sweepers (or a sweeper and a live dispatch) run side by side."""
+    now = timezone.now()
+    with transaction.atomic():
+        events = list(Event.objects.select_for_update(skip_locked=True)
+                      .filter(fanned_out_at__isnull=True).order_by("seq")[:SWEEP_BATCH])
+        for event in events:
+            _fan_out_locked(event, now)
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status__in=DUE_STATUSES, next_attempt_at__lte=now)
+            .filter(Q(queued_at__isnull=True) | Q(queued_at__lte=now - REQUEUE_AFTER))
+            .order_by("next_attempt_at").values_list("id", flat=True)[:SWEEP_BATCH]
+        )
+        Delivery.objects.filter(id__in=due).update(queued_at=now)
+        for delivery_id in due:
+            enqueue_after_commit("deliver", delivery_id)
+    return {"events_fanned_out": len(events), "deliveries_queued": len(due)}
+
+
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """Send again now (same webhook-id, fresh timestamp and signature). A redelivery that fails
+    after the schedule is spent is one more attempt, then dead again."""
+    if not delivery.subscription.active:
+        raise Conflict("SUBSCRIPTION_INACTIVE", "The subscription is disabled; re-enable it before redelivering.")
+    now = timezone.now()
+    with transaction.atomic():
+        Delivery.objects.filter(id=delivery.id).exclude(status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=now, queued_at=now)
+        enqueue_after_commit("deliver", delivery.id)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def subscription_test_send(*, subscription: Subscription) -> DeliveryAttempt:
+    """Send a `webhook.test` event to this subscription only, now, through the normal path."""
+    now = timezone.now()
+    with transaction.atomic():
+        event = event_record(agent_id=subscription.agent_id, event_type=EventType.TEST, dispatch=False, data={
+            "message": "This is a test event from the support desk.", "subscription_id": subscription.id})
+        delivery = Delivery.objects.create(event=event, subscription=subscription, next_attempt_at=now,
+                                           queued_at=now, created_at=now)
+    attempt = delivery_attempt(delivery_id=delivery.id)
+    assert attempt is not None  # a fresh, due, unclaimed delivery is always attempted
+    return attempt
