@@ -1,6 +1,8 @@
 """One ASGI application: Django for everything, plus the MCP endpoint at /mcp (SPEC §8).
 
-The MCP app is mounted by path; lifespan events go to it so its session manager starts.
+`/mcp` (and `/mcp/`) go to the MCP app (`demo_sessions.mcp.http`); everything else to Django.
+Django's ASGI handler doesn't speak the lifespan protocol, so lifespan events go to the MCP app,
+which starts its session manager then. Run: `uvicorn support_project.asgi:application`.
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_project.settings")
 
-django_application = get_asgi_application()
+django_application = get_asgi_application()  # django.setup() first: the MCP modules import models
+
+from demo_sessions.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
+
+mcp_endpoint = McpEndpoint()
 
 
 async def application(scope, receive, send):  # type: ignore[no-untyped-def]
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await mcp_endpoint.lifespan(scope, receive, send)
+        return
+    if scope["type"] == "http" and is_mcp_path(scope["path"]):
+        await mcp_endpoint(scope, receive, send)
+        return
     await django_application(scope, receive, send)
