@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from rest_framework import exceptions as drf_exceptions
 
 from accounts.models import Agent, Scope
 from accounts.principal import Principal
-from support_project.api.errors import ApiError, InsufficientScope, NotFound, ValidationFailed
+from support_project.api.errors import ApiError, InsufficientScope, NotFound, ValidationFailed, field_details
 from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
 
 
@@ -75,7 +76,10 @@ def tool_call(*, name: str, arguments: Any, context: ToolContext) -> dict[str, A
         arguments = {}
     if not isinstance(arguments, dict):
         raise ValidationFailed("Tool arguments must be a JSON object.", details={"non_field_errors": ["Expected an object."]})
-    return found.handler(context, arguments)
+    try:
+        return found.handler(context, arguments)
+    except drf_exceptions.ValidationError as exc:
+        raise ValidationFailed("The tool arguments are invalid.", details=field_details(exc.detail)) from exc
 
 
 def _ticket_brief(ticket: Any) -> dict[str, Any]:

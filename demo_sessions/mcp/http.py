@@ -17,10 +17,8 @@ import json
 import logging
 import re
 import secrets
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
@@ -29,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accounts.models import TokenKind
 from accounts.principal import Principal
 from accounts.selectors import principal_for_token
-from support_project.api.throttling import WINDOW_SECONDS
+from support_project.api.throttling import rate_limit_hit
 
 from .server import Caller, build_server, current_caller, run_in_db_thread
 
@@ -149,27 +147,6 @@ def _authenticate(raw_token: str) -> tuple[Principal | None, tuple[int, int, int
     if principal is None or principal.agent is None:
         return principal, None
     return principal, rate_limit_hit(f"tok:{principal.token_id}", settings.RATE_LIMIT_PER_MINUTE)
-
-
-def rate_limit_hit(ident: str, limit: int) -> tuple[int, int, int] | None:
-    """Count one request in the REST API's per-token window (same cache keys, so one shared budget).
-
-    Returns (limit, remaining, seconds to reset); remaining < 0 means over the limit. None when
-    limits are off or the cache is down (fail open, as the REST limiter does).
-    """
-    if limit <= 0:
-        return None
-    now = time.time()
-    window = int(now // WINDOW_SECONDS)
-    reset_after = int((window + 1) * WINDOW_SECONDS - now) or 1
-    key = f"rl:{ident}:{window}"
-    try:
-        cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
-        count = cache.incr(key)
-    except Exception:  # noqa: BLE001 - any cache failure: fail open, loudly
-        logger.warning("MCP rate limiter cache unavailable; allowing request", exc_info=True)
-        return None
-    return limit, limit - count, reset_after
 
 
 def _with_headers(send: Send, extra: dict[str, str]) -> Send:

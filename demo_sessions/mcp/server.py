@@ -29,7 +29,7 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 from accounts.principal import Principal
 from accounts.selectors import principal_for_token
 from demo_sessions.tools import REGISTRY, Tool, ToolContext, tool_call, tool_error_payload
-from support_project.api.errors import ApiError, ValidationFailed, _field_details
+from support_project.api.errors import ApiError, ValidationFailed, field_details
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def call_tool_sync(*, name: str, arguments: dict[str, Any] | None, principal: Pr
     except ApiError as exc:
         return tool_result(tool_error_payload(exc), is_error=True)
     except DrfValidationError as exc:  # the registry's argument serializers raise DRF's error
-        failed = ValidationFailed("The tool arguments are invalid.", details=_field_details(exc.detail))
+        failed = ValidationFailed("The tool arguments are invalid.", details=field_details(exc.detail))
         return tool_result(tool_error_payload(failed), is_error=True)
     except Exception:
         logger.exception("MCP tool %s failed", name)

@@ -97,19 +97,19 @@ def error_response(
     return response
 
 
-def _field_details(detail: Any) -> dict[str, Any]:
+def field_details(detail: Any) -> dict[str, Any]:
     """DRF's nested error detail → {"field": ["reason", ...]} with plain strings."""
     if isinstance(detail, dict):
         out: dict[str, Any] = {}
         for key, value in detail.items():
-            out[str(key)] = _field_details(value) if isinstance(value, dict) else _as_list(value)
+            out[str(key)] = field_details(value) if isinstance(value, dict) else _as_list(value)
         return out
     return {"non_field_errors": _as_list(detail)}
 
 
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, list):
-        return [_field_details(v) if isinstance(v, dict) else str(v) for v in value]
+        return [field_details(v) if isinstance(v, dict) else str(v) for v in value]
     return [str(value)]
 
 
@@ -137,7 +137,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
     if isinstance(exc, RequestDataTooBig):
         return payload_too_large(request)
     if isinstance(exc, drf.ValidationError):
-        return error_response(request, 400, "VALIDATION_ERROR", "The request body is invalid.", _field_details(exc.detail))
+        return error_response(request, 400, "VALIDATION_ERROR", "The request body is invalid.", field_details(exc.detail))
     if isinstance(exc, drf.APIException):
         headers: dict[str, str] = {}
         status, code, message = next(

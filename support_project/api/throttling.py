@@ -1,7 +1,8 @@
 """Per-token rate limiting in the shared cache (Redis when configured) with RateLimit-* headers.
 
-A fixed one-minute window per token (or per client address for anonymous calls). If the cache is
-unreachable the limiter fails open and logs: a rate limiter must not take the API down.
+A fixed one-minute window per token (or per client address for anonymous calls), shared by REST
+and MCP (`rate_limit_hit`). If the cache is unreachable the limiter fails open and logs: a rate
+limiter must not take the API down.
 """
 
 from __future__ import annotations
@@ -19,6 +20,27 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 
 
+def rate_limit_hit(ident: str, limit: int) -> tuple[int, int, int] | None:
+    """Count one request for `ident` in the current window.
+
+    Returns (limit, remaining, seconds to reset); remaining < 0 means over the limit. None when
+    limits are off or the cache is down (fail open).
+    """
+    if limit <= 0:
+        return None
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    reset_after = int((window + 1) * WINDOW_SECONDS - now) or 1
+    key = f"rl:{ident}:{window}"
+    try:
+        cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
+        count = cache.incr(key)
+    except Exception:  # noqa: BLE001 - any cache failure: fail open, loudly
+        logger.warning("rate limiter cache unavailable; allowing request", exc_info=True)
+        return None
+    return limit, limit - count, reset_after
+
+
 class TokenRateThrottle(BaseThrottle):
     def allow_request(self, request: Any, view: Any) -> bool:
         principal = getattr(request, "auth", None)
@@ -26,21 +48,13 @@ class TokenRateThrottle(BaseThrottle):
             ident, limit = f"tok:{principal.token_id}", settings.RATE_LIMIT_PER_MINUTE
         else:
             ident, limit = f"ip:{self.get_ident(request)}", settings.RATE_LIMIT_ANON_PER_MINUTE
-        if limit <= 0:
+        hit = rate_limit_hit(ident, limit)
+        if hit is None:
             return True
-        now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        reset = int((window + 1) * WINDOW_SECONDS - now) or 1
-        key = f"rl:{ident}:{window}"
-        try:
-            cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
-            count = cache.incr(key)
-        except Exception:  # noqa: BLE001 - any cache failure: fail open, loudly
-            logger.warning("rate limiter cache unavailable; allowing request", exc_info=True)
-            return True
-        request._request.rate_limit = (limit, max(0, limit - count), reset)
+        limit, remaining, reset = hit
+        request._request.rate_limit = (limit, max(0, remaining), reset)
         self._wait = reset
-        return count <= limit
+        return remaining >= 0
 
     def wait(self) -> float | None:
         return float(getattr(self, "_wait", WINDOW_SECONDS))
