@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -76,6 +78,9 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)
+    # Staff full-text search over subject, body and every thread message (internal notes too).
+    # PostgreSQL keeps it current with triggers (migration 0002): code never writes it. NULL on SQLite.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [
@@ -83,6 +88,7 @@ class Ticket(models.Model):
             models.Index(fields=["agent", "status", "-created_at", "-number"], name="ticket_agent_status_idx"),
             models.Index(fields=["-last_activity_at", "-number"], name="ticket_activity_idx"),
             models.Index(fields=["status", "-last_activity_at", "-number"], name="ticket_status_activity_idx"),
+            GinIndex(fields=["search_vector"], name="ticket_search_gin"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"),

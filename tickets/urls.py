@@ -1,1 +1,15 @@
-urlpatterns: list = []
+"""The /ui-traffic Support Inbox pages (included at the site root)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("ui-traffic", views.inbox, name="inbox"),
+    path("ui-traffic/login", views.sign_in, name="inbox-login"),
+    path("ui-traffic/logout", views.sign_out, name="inbox-logout"),
+    path("ui-traffic/tickets/<str:ref>", views.ticket_detail, name="inbox-ticket"),
+    path("ui-traffic/tickets/<str:ref>/reply", views.ticket_reply, name="inbox-ticket-reply"),
+    path("ui-traffic/tickets/<str:ref>/update", views.ticket_update, name="inbox-ticket-update"),
+    path("ui-traffic/tickets/<str:ref>/bounty", views.ticket_bounty, name="inbox-ticket-bounty"),
+]

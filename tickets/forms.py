@@ -1,0 +1,97 @@
+"""Forms of the /ui-traffic Support Inbox. They only adapt input: rules live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate
+
+from accounts.models import TokenKind
+from accounts.selectors import principal_for_token
+
+from .bounty import DECISIONS, MAX_NOTE_CHARS
+from .models import Category, Priority, TicketStatus
+from .operators import MAX_REPLY_CHARS
+from .search import MAX_QUERY_CHARS
+
+SIGN_IN_REFUSED = "Sign-in refused: use a staff token, or the username and password of an active staff account."
+
+
+def _blank_first(choices: list[tuple[str, str]], label: str) -> list[tuple[str, str]]:
+    return [("", label), *choices]
+
+
+class TokenSignInForm(forms.Form):
+    token = forms.CharField(label="Staff token", max_length=200, strip=True,
+                            widget=forms.PasswordInput(attrs={"autocomplete": "off", "placeholder": "411s_…"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        token = data.get("token") or ""
+        principal = principal_for_token(raw_token=token) if token else None
+        if principal is None or principal.kind != TokenKind.STAFF:
+            raise forms.ValidationError(SIGN_IN_REFUSED)
+        self.user = principal.staff_user
+        return data
+
+
+class PasswordSignInForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        user = None
+        if data.get("username") and data.get("password"):
+            user = authenticate(self.request, username=data["username"], password=data["password"])
+        if user is None or not (user.is_active and user.is_staff):
+            raise forms.ValidationError(SIGN_IN_REFUSED)
+        self.user = user
+        return data
+
+
+class InboxFilterForm(forms.Form):
+    """GET parameters of the inbox; invalid values are simply ignored (a bookmarked URL never 500s)."""
+
+    status = forms.ChoiceField(required=False, choices=_blank_first(TicketStatus.choices, "All"))
+    category = forms.ChoiceField(required=False, choices=_blank_first(Category.choices, "All categories"))
+    assignee = forms.CharField(required=False, max_length=150)
+    q = forms.CharField(required=False, max_length=MAX_QUERY_CHARS, label="Search")
+    cursor = forms.CharField(required=False, max_length=500)
+
+    def filters(self) -> dict[str, str]:
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(max_length=MAX_REPLY_CHARS, widget=forms.Textarea(attrs={"rows": 5}), label="Message")
+    visibility = forms.ChoiceField(
+        choices=[("public", "Public reply (the customer sees it)"), ("internal", "Internal note (staff only)")],
+        initial="public", widget=forms.RadioSelect,
+    )
+    support_status = forms.ChoiceField(
+        required=False, label="Then set status",
+        choices=_blank_first(TicketStatus.choices, "Default (public reply → pending)"),
+    )
+
+
+class TicketUpdateForm(forms.Form):
+    support_status = forms.ChoiceField(choices=TicketStatus.choices, label="Status")
+    assignee = forms.ChoiceField(required=False, label="Assignee")
+    priority = forms.ChoiceField(choices=Priority.choices)
+
+    def __init__(self, *args: Any, staff_usernames: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Unassigned"), *((u, u) for u in staff_usernames)]
+
+
+class BountyForm(forms.Form):
+    decision = forms.ChoiceField(choices=[(d, d) for d in DECISIONS])
+    note = forms.CharField(required=False, max_length=MAX_NOTE_CHARS)

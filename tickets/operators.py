@@ -1,0 +1,128 @@
+"""Staff writes on tickets (SPEC §6): replies and internal notes, status/assignee/priority changes.
+
+Each is one transaction holding the ticket's row lock; events go to the outbox in that
+transaction (internal notes never emit anything). Bounty decisions live in bounty.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from demo_sessions.models import Author, Message
+from support_project.api.errors import ValidationFailed
+
+from .models import Priority, Ticket, TicketStatus
+from .search import staff_user_by_username
+from .selectors import ticket_event_json
+from .services import _emit, thread_message_add, ticket_lock
+from .status import Actor, check_transition, status_after_operator_reply
+
+MAX_REPLY_CHARS = 10_000
+UNCHANGED: Any = object()  # "field not sent" for partial updates (None means "unassign")
+
+
+def staff_display_name(user: Any) -> str:
+    """How an operator appears in a thread: full name, else username."""
+    return (user.get_full_name() or "").strip() or user.get_username()
+
+
+def _clean_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValidationFailed("The reply is empty.", details={"text": ["This field may not be blank."]})
+    if len(text) > MAX_REPLY_CHARS:
+        raise ValidationFailed(details={"text": [f"Ensure this field has no more than {MAX_REPLY_CHARS} characters."]})
+    return text
+
+
+def ticket_reply(
+    *, ticket: Ticket, staff_user: Any, text: str, internal: bool = False, support_status: str | None = None
+) -> Message:
+    """An operator message in the ticket's thread.
+
+    Public: the ticket waits on the customer again (`pending` from `open`, unless `support_status`
+    says otherwise) and `support.message_created` is emitted. Internal note: staff-only, emits
+    nothing, leaves the status and the "needs reply" flag alone — unless `support_status` is given
+    explicitly, which is then applied (and emitted as `support.ticket_updated`, without the note).
+    """
+    text = _clean_text(text)
+    with transaction.atomic(durable=True):
+        locked = ticket_lock(ticket_pk=ticket.pk)
+        if support_status is not None:
+            check_transition(locked.status, support_status, Actor.STAFF)
+        if internal:
+            new_status, awaiting = support_status, None
+        else:
+            new_status = support_status or status_after_operator_reply(locked.status)
+            awaiting = False
+        message = thread_message_add(
+            ticket=locked, author=Author.OPERATOR, text=text, internal=internal,
+            author_name=staff_display_name(staff_user), new_status=new_status, awaiting_operator=awaiting,
+        )
+    ticket.refresh_from_db()
+    return message
+
+
+@dataclass(frozen=True)
+class TicketChanges:
+    ticket: Ticket
+    changes: dict[str, list[Any]]  # field → [old, new]; empty when nothing changed
+
+
+def ticket_update_by_staff(
+    *,
+    ticket: Ticket,
+    staff_user: Any,
+    support_status: str | None = None,
+    assignee: str | None = UNCHANGED,
+    priority: str | None = None,
+) -> TicketChanges:
+    """Move status (through the staff transitions), (un)assign by username, set priority.
+
+    Emits `support.ticket_updated` when a customer-visible field (status, priority) changed;
+    assignment is staff-internal and emits nothing. Re-sending current values changes nothing.
+    """
+    if priority is not None and priority not in Priority.values:
+        raise ValidationFailed(details={"priority": [f"Must be one of: {', '.join(Priority.values)}."]})
+    if support_status is not None and support_status not in TicketStatus.values:
+        raise ValidationFailed(details={"support_status": [f"Must be one of: {', '.join(TicketStatus.values)}."]})
+    assignee_user: Any = UNCHANGED
+    if assignee is not UNCHANGED:
+        assignee_user = None
+        if assignee is not None:
+            assignee_user = staff_user_by_username(username=assignee)
+            if assignee_user is None:
+                raise ValidationFailed(details={"assignee": ["Must be the username of an active staff member, or null."]})
+
+    with transaction.atomic(durable=True):
+        locked = ticket_lock(ticket_pk=ticket.pk)
+        changes: dict[str, list[Any]] = {}
+        updates: dict[str, Any] = {}
+        if support_status is not None and support_status != locked.status:
+            check_transition(locked.status, support_status, Actor.STAFF)
+            changes["support_status"] = [locked.status, support_status]
+            updates["status"] = support_status
+            if support_status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+                updates["awaiting_operator"] = False  # nothing left to answer
+        if priority is not None and priority != locked.priority:
+            changes["priority"] = [locked.priority, priority]
+            updates["priority"] = priority
+        new_assignee_id = None if assignee_user in (None, UNCHANGED) else assignee_user.pk
+        if assignee_user is not UNCHANGED and new_assignee_id != locked.assignee_id:
+            old_name = locked.assignee.get_username() if locked.assignee_id else None
+            changes["assignee"] = [old_name, assignee]
+            updates["assignee_id"] = new_assignee_id
+        if updates:
+            updates["updated_at"] = timezone.now()
+            Ticket.objects.filter(pk=locked.pk).update(**updates)
+            for field, value in updates.items():
+                setattr(locked, field, value)
+            visible = {k: v for k, v in changes.items() if k != "assignee"}
+            if visible:
+                _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_event_json(locked), "changes": visible})
+    ticket.refresh_from_db()
+    return TicketChanges(ticket=ticket, changes=changes)
