@@ -35,7 +35,7 @@ class BountyOut(serializers.Serializer):
     amount_usd = serializers.CharField()
 
 
-class TicketCreatedOut(serializers.Serializer):
+class _TicketCommonOut(serializers.Serializer):
     ticket_id = serializers.CharField()
     number = serializers.IntegerField()
     support_session_id = serializers.CharField()
@@ -46,28 +46,19 @@ class TicketCreatedOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     charged_usd = serializers.CharField()
     payment_method = serializers.CharField()
-    virtual_balance_usd = serializers.CharField()
     bounty = BountyOut(allow_null=True)
     allowed_transitions = serializers.ListField(child=serializers.CharField())
 
 
-class TicketOut(serializers.Serializer):
-    ticket_id = serializers.CharField()
-    number = serializers.IntegerField()
-    support_session_id = serializers.CharField()
-    open_url = serializers.CharField()
-    support_status = serializers.CharField()
-    category = serializers.CharField()
-    subject = serializers.CharField()
+class TicketCreatedOut(_TicketCommonOut):
+    virtual_balance_usd = serializers.CharField()
+
+
+class TicketOut(_TicketCommonOut):
     body = serializers.CharField()
     priority = serializers.CharField()
-    created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     last_activity_at = serializers.DateTimeField()
-    charged_usd = serializers.CharField()
-    payment_method = serializers.CharField()
-    bounty = BountyOut(allow_null=True)
-    allowed_transitions = serializers.ListField(child=serializers.CharField())
     source_session_id = serializers.CharField(allow_null=True)
 
 
