@@ -1,0 +1,68 @@
+"""POST /api/v1/demo/chat: one Enrich Agent turn (SPEC §4.2, §5). The rules live in chat.service."""
+
+from __future__ import annotations
+
+import re
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Scope
+from accounts.permissions import require_scope
+from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
+
+from .. import selectors
+from ..chat.service import chat_turn
+from .serializers import MessageOut
+
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ChatIn(StrictSerializer):
+    session_id = StrictCharField(required=False, allow_null=True,
+                                 help_text="An enrich session of yours (32 hex); omit to start a new chat.")
+    message = StrictCharField(max_length=10_000, help_text="1–10,000 characters.")
+
+    def validate_session_id(self, value: str | None) -> str | None:
+        if value is not None and not SESSION_ID.match(value):
+            raise serializers.ValidationError("Must be a session id: 32 lowercase hex characters.")
+        return value
+
+
+class ToolCallOut(serializers.Serializer):
+    name = serializers.CharField()
+    arguments = serializers.JSONField()
+    result = serializers.DictField(allow_null=True)
+    error = serializers.DictField(allow_null=True)
+
+
+class ChatOut(serializers.Serializer):
+    session_id = serializers.CharField()
+    messages = MessageOut(many=True)
+    tool_calls = ToolCallOut(many=True)
+    ticket = serializers.DictField(allow_null=True)
+
+
+class ChatView(APIView):
+    permission_classes = [require_scope(Scope.CHAT, Scope.SUPPORT)]
+
+    @extend_schema(
+        summary="One Enrich Agent turn in an enrich chat (409 SUPPORT_THREAD_NO_LLM on a support thread)",
+        request=ChatIn, responses=ChatOut,
+    )
+    def post(self, request: Request) -> Response:
+        data = validate_body(ChatIn, request.data)
+        result = chat_turn(
+            principal=request.auth, session_id=data.get("session_id"), message=data["message"],
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        ticket = {k: v for k, v in result.ticket.items() if k != "replayed"} if result.ticket else None
+        return Response({
+            "session_id": result.session.id,
+            "messages": [selectors.message_json(m) for m in result.messages],
+            "tool_calls": [call.as_json() for call in result.tool_calls],
+            "ticket": ticket,
+        })

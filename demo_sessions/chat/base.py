@@ -1,0 +1,79 @@
+"""The provider interface and the values passed between a provider and the turn service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """One tool call as the transcript stores it: exactly one of `result` / `error` is set."""
+
+    name: str
+    arguments: Any
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": self.arguments, "result": self.result, "error": self.error}
+
+
+# A provider calls tools only through this: the turn service validates, runs and records them.
+ToolRunner = Callable[[str, Any], ToolOutcome]
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    message: str
+    history: tuple[HistoryItem, ...]  # earlier public messages of the chat, oldest first
+    session_id: str
+    tool_names: tuple[str, ...]  # the tools this token may call
+
+
+@dataclass
+class ProviderReply:
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """The model could not produce a turn. `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class ChatProvider(Protocol):
+    name: str
+
+    def run_turn(self, *, turn: TurnInput, run_tool: ToolRunner) -> ProviderReply:
+        """Answer one user message, calling tools through `run_tool`. Raises ProviderError."""
+        ...
+
+
+def provider_get(name: str | None = None) -> ChatProvider:
+    """The provider `settings.LLM_PROVIDER` names (`builtin` | `openai`); unknown names fail loudly."""
+    from .builtin import BuiltinProvider
+    from .openai_compat import OpenAICompatibleProvider
+
+    chosen = (name or settings.LLM_PROVIDER or "builtin").strip().lower()
+    if chosen == "builtin":
+        return BuiltinProvider()
+    if chosen == "openai":
+        return OpenAICompatibleProvider.from_settings()
+    raise ValueError(f"LLM_PROVIDER must be 'builtin' or 'openai', not {chosen!r}")

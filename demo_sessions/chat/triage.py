@@ -1,0 +1,72 @@
+"""Post-open triage (SPEC §5): right after a ticket is opened from an enrich chat, answer it from
+the cookbook, ask "Does this answer your question?", and mirror that text into the ticket's support
+thread as `triage_bot` so operators see what the customer was already told.
+
+It runs for every provider (the model can't forget it) and is deterministic: the recipe and the
+quoted section follow from the ticket's text alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from demo_sessions.models import Author, Message
+
+from .answers import DocAnswer, best_section, docs_answer, section_quote
+from .base import ToolRunner
+
+TRIAGE_QUESTION = "Does this answer your question?"
+FALLBACK_SLUG = "api_integrations"
+_CONNECT_WORDS = re.compile(r"\b(?:connect|wizard|wizards|form|onboarding|enrich_agent)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Triage:
+    text: str
+    recipe_slug: str | None
+
+
+def _fallback(*, query: str, run_tool: ToolRunner) -> DocAnswer | None:
+    read = run_tool("cookbook_read", {"slug": FALLBACK_SLUG})
+    if not read.ok or read.result is None:
+        return None
+    recipe: dict[str, Any] = read.result
+    section = best_section(recipe["markdown"], query)
+    return DocAnswer(slug=recipe["slug"], title=recipe["title"], url=recipe["url"],
+                     heading=section.heading if section else "",
+                     quote=(section_quote(section) if section else "") or recipe["summary"])
+
+
+def triage_compose(*, ticket: dict[str, Any], body: str, run_tool: ToolRunner) -> Triage:
+    """Read the most relevant recipe for the ticket and write the triage answer (tool calls recorded)."""
+    query = f"{ticket['subject']}. {body}"
+    prefer = ("connect_wizards",) if _CONNECT_WORDS.search(query) else ()
+    answer = docs_answer(query=query, run_tool=run_tool, prefer=prefer) or _fallback(query=query, run_tool=run_tool)
+    intro = f"Triage for ticket #{ticket['number']}: while an operator takes a look, here is what the docs say."
+    if answer is None:
+        text = (f"Triage for ticket #{ticket['number']}: the cookbook has nothing on this yet, so an operator will "
+                f"answer in the support thread ({ticket['open_url']}).\n\n{TRIAGE_QUESTION}")
+        return Triage(text, None)
+    text = f"{intro}\n\n{answer.cited()}\n\nFull recipe: {answer.url}\n\n{TRIAGE_QUESTION}"
+    return Triage(text, answer.slug)
+
+
+def triage_mirror(*, ticket_id: str, triage: Triage) -> Message:
+    """Post the triage text in the ticket's thread as `triage_bot`.
+
+    It is not an operator reply, so the ticket keeps waiting on an operator (awaiting_operator untouched).
+    """
+    from tickets.models import Ticket
+    from tickets.services import thread_message_add, ticket_lock
+
+    pk = Ticket.objects.values_list("pk", flat=True).get(public_id=ticket_id)
+    with transaction.atomic():
+        locked = ticket_lock(ticket_pk=pk)
+        return thread_message_add(
+            ticket=locked, author=Author.TRIAGE_BOT, text=triage.text, awaiting_operator=None,
+            metadata={"recipe": triage.recipe_slug, "source": "enrich_chat"},
+        )

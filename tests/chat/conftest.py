@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.llm_stub import LLMStub
+
+
+@pytest.fixture
+def llm_stub(settings: Any) -> Iterator[LLMStub]:
+    """A real chat-completions server on loopback, wired in as the `openai` provider."""
+    with LLMStub() as stub:
+        settings.LLM_PROVIDER = "openai"
+        settings.LLM_BASE_URL = stub.base_url
+        settings.LLM_API_KEY = "sk-test-key"
+        settings.LLM_MODEL = "stub-model"
+        settings.LLM_TIMEOUT_SECONDS = 1.0
+        settings.LLM_MAX_TOOL_ROUNDS = 3
+        yield stub
+
+
+@pytest.fixture(autouse=True)
+def builtin_by_default(settings: Any) -> None:
+    settings.LLM_PROVIDER = "builtin"
