@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -131,3 +132,18 @@ def store(*, agent_id: str, key: str, response: StoredResponse) -> None:
 def purge_expired() -> int:
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=_fresh_since()).delete()
     return deleted
+
+
+def run_once(*, agent_id: str, key: str, fp: str, work: Callable[[], StoredResponse]) -> StoredResponse:
+    """Idempotency for work that isn't one transaction (a chat turn calls a model and opens its own
+    transactions): claim the key visibly first, run, store the success; release it on failure."""
+    replay = claim_committed(agent_id=agent_id, key=key, fp=fp)
+    if replay is not None:
+        return replay
+    try:
+        response = work()
+    except BaseException:
+        release(agent_id=agent_id, key=key)
+        raise
+    store(agent_id=agent_id, key=key, response=response)
+    return response

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from drf_spectacular.utils import extend_schema
+from django.core.serializers.json import DjangoJSONEncoder
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +14,9 @@ from rest_framework.views import APIView
 
 from accounts.models import Scope
 from accounts.permissions import require_scope
+from billing import idempotency
+from billing.idempotency import StoredResponse
+from billing.paywall import to_response
 from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
 
 from .. import selectors
@@ -52,17 +57,29 @@ class ChatView(APIView):
     @extend_schema(
         summary="One Enrich Agent turn in an enrich chat (409 SUPPORT_THREAD_NO_LLM on a support thread)",
         request=ChatIn, responses=ChatOut,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     description="≤255 chars; a retried turn replays its first answer for 24 h")],
     )
     def post(self, request: Request) -> Response:
+        key = idempotency.clean_key(request.headers.get("Idempotency-Key"))
         data = validate_body(ChatIn, request.data)
-        result = chat_turn(
-            principal=request.auth, session_id=data.get("session_id"), message=data["message"],
-            base_url=request.build_absolute_uri("/").rstrip("/"),
-        )
-        ticket = {k: v for k, v in result.ticket.items() if k != "replayed"} if result.ticket else None
-        return Response({
-            "session_id": result.session.id,
-            "messages": [selectors.message_json(m) for m in result.messages],
-            "tool_calls": [call.as_json() for call in result.tool_calls],
-            "ticket": ticket,
-        })
+
+        def turn() -> StoredResponse:
+            result = chat_turn(
+                principal=request.auth, session_id=data.get("session_id"), message=data["message"],
+                base_url=request.build_absolute_uri("/").rstrip("/"),
+            )
+            ticket = {k: v for k, v in result.ticket.items() if k != "replayed"} if result.ticket else None
+            body = {
+                "session_id": result.session.id,
+                "messages": [selectors.message_json(m) for m in result.messages],
+                "tool_calls": [call.as_json() for call in result.tool_calls],
+                "ticket": ticket,
+            }
+            return StoredResponse(200, json.loads(json.dumps(body, cls=DjangoJSONEncoder)))
+
+        if key is None:
+            return to_response(turn())
+        # A retried turn (same key and body) replays the first answer: no second message, no second charge.
+        fp = idempotency.fingerprint(method="POST", path=request.path, body=request.data)
+        return to_response(idempotency.run_once(agent_id=request.auth.agent.id, key=key, fp=fp, work=turn))

@@ -32,6 +32,7 @@ class SessionsView(APIView):
 
     @extend_schema(
         summary="Your sessions, most recent activity first (the /demo sidebar)",
+        operation_id="demo_sessions_list",
         parameters=[OpenApiParameter("kind", str, enum=["support", "enrich"]), OpenApiParameter("limit", int),
                     OpenApiParameter("cursor", str)],
         responses=SessionPageOut,

@@ -38,6 +38,7 @@ class TicketsView(APIView):
 
     @extend_schema(
         summary="List your tickets, newest first",
+        operation_id="support_tickets_list",
         parameters=[OpenApiParameter("status", str, enum=["open", "pending", "resolved", "closed"]),
                     OpenApiParameter("limit", int), OpenApiParameter("cursor", str)],
         responses=TicketPageOut,
