@@ -1,0 +1,1 @@
+"""Benchmarks and load scripts (see bench/README.md). Run them as modules: `python -m bench.<name>`."""

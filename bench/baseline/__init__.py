@@ -1,0 +1,1 @@
+"""The bare baseline: same server, same bearer authentication, one INSERT (see bench/README.md)."""

@@ -1,0 +1,34 @@
+"""The `uvicorn` command line, unchanged except for one thing: with `--workers N` the listening
+socket is re-wrapped as IPPROTO_TCP, so asyncio sets TCP_NODELAY on accepted connections.
+
+uvicorn's `Config.bind_socket()` leaves `proto` at 0; accepted sockets inherit it and asyncio
+only sets TCP_NODELAY when `proto == IPPROTO_TCP` (uvicorn issue #3149). Without it every
+keep-alive response whose body goes out in a second write waits ~40 ms for the client's delayed
+ACK. The benchmarks run the plain `uvicorn` command by default and this launcher with `--nodelay`
+to show how much of the latency is that wait. Usage: `python bench/serve_nodelay.py APP [uvicorn options]`.
+It imports only uvicorn and the standard library, so either virtualenv can run it by path.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+from uvicorn import config as uvicorn_config
+from uvicorn.main import main
+
+_original_bind_socket = uvicorn_config.Config.bind_socket
+
+
+def bind_socket_tcp(self: uvicorn_config.Config) -> socket.socket:
+    sock = _original_bind_socket(self)
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        sock.set_inheritable(True)
+    return sock
+
+
+uvicorn_config.Config.bind_socket = bind_socket_tcp  # type: ignore[method-assign]
+
+if __name__ == "__main__":
+    sys.exit(main())
