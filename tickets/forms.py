@@ -78,7 +78,7 @@ class ReplyForm(forms.Form):
     )
     support_status = forms.ChoiceField(
         required=False, label="Then set status",
-        choices=_blank_first(TicketStatus.choices, "Default (public reply → pending)"),
+        choices=_blank_first(TicketStatus.choices, "Default (open → pending on a public reply)"),
     )
 
 

@@ -149,7 +149,7 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
         raise Http404("No such ticket.") from exc
     ticket = transcript.ticket
     staff_usernames = list(search.staff_user_list().values_list("username", flat=True))
-    update_form = TicketUpdateForm(staff_usernames=staff_usernames, initial={
+    update_form = TicketUpdateForm(staff_usernames=staff_usernames, auto_id="ticket-%s", initial={
         "support_status": ticket.status, "priority": ticket.priority,
         "assignee": ticket.assignee.get_username() if ticket.assignee_id else "",
     })
@@ -160,7 +160,7 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "thread": transcript.messages,
         "source_session": transcript.source_session,
         "source_messages": transcript.source_messages,
-        "reply_form": ReplyForm(),
+        "reply_form": ReplyForm(auto_id="reply-%s"),
         "update_form": update_form,
         "balance_usd": usd_str(ticket.agent.balance_micros),
         "charged_usd": usd_str(ticket.charged_micros),
@@ -242,8 +242,12 @@ def ticket_bounty(request: HttpRequest, ref: str) -> HttpResponse:
         return redirect(_ticket_url(ticket))
     state = decision.ticket.bounty_status
     if form.cleaned_data["decision"] == bounty.CONFIRM:
-        messages.success(request, "Bounty already awarded." if state == "awarded" and not decision.changed
-                         else f"Bounty confirmed; the ${usd_str(settings.BUG_BOUNTY_MICROS)} credit is {state}.")
+        amount = usd_str(settings.BUG_BOUNTY_MICROS)
+        if state == "awarded":
+            messages.success(request, f"Bounty confirmed and ${amount} credited." if decision.changed
+                             else "This bounty was already awarded.")
+        else:
+            messages.success(request, f"Bounty confirmed; the ${amount} credit is queued.")
     else:
         messages.success(request, "Bounty rejected." if decision.changed else "Bounty was already rejected.")
     return redirect(_ticket_url(ticket))

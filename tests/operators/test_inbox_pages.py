@@ -160,9 +160,13 @@ def test_reply_internal_note_status_and_bounty_forms(agent_a, bug, browser_clien
     assert "Updated: status pending → resolved, priority normal → urgent, assignee — → olivia." in response.content.decode()
     bug.refresh_from_db()
     assert (bug.status, bug.priority, bug.assignee.username) == ("resolved", "urgent", "olivia")
-    response = browser_client.post(f"{url}/bounty", {"decision": "confirm"}, follow=True)  # eager: task runs
+    # The test transaction never commits, so the award task (queued on commit) doesn't run here.
+    response = browser_client.post(f"{url}/bounty", {"decision": "confirm", "note": "real"}, follow=True)
+    assert "Bounty confirmed; the $1.00 credit is queued." in response.content.decode()
     bug.refresh_from_db()
-    assert bug.bounty_status in ("confirmed", "awarded")
+    assert (bug.bounty_status, bug.bounty_note, bug.bounty_decided_by.username) == ("confirmed", "real", "olivia")
+    response = browser_client.post(f"{url}/bounty", {"decision": "maybe"}, follow=True)
+    assert "No decision recorded." in response.content.decode()
 
 
 def test_an_invalid_transition_from_the_page_is_a_message_not_a_change(bug, staff, browser_client):
