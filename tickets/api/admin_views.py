@@ -50,7 +50,7 @@ class StaffView(APIView):
 
 class StaffTicketListView(StaffView):
     @extend_schema(
-        summary="All agents' tickets, newest activity first (staff)",
+        operation_id="staff_tickets_list", summary="All agents' tickets, newest activity first (staff)",
         parameters=[
             OpenApiParameter("status", str, enum=TicketStatus.values),
             OpenApiParameter("category", str, enum=Category.values),
@@ -72,11 +72,17 @@ class StaffTicketListView(StaffView):
 
 
 class StaffTicketDetailView(StaffView):
-    @extend_schema(summary="A ticket's full transcript, internal notes included (staff)", responses=StaffTranscriptOut)
+    @extend_schema(
+        operation_id="staff_tickets_get", summary="A ticket's full transcript, internal notes included (staff)",
+        responses=StaffTranscriptOut,
+    )
     def get(self, request: Request, ticket_id: str) -> Response:
         return Response(staff_transcript_json(search.ticket_transcript_for_staff(ref=ticket_id)))
 
-    @extend_schema(summary="Change status, assignee or priority (staff)", request=TicketPatchIn, responses=StaffTicketOut)
+    @extend_schema(
+        operation_id="staff_tickets_update", summary="Change status, assignee or priority (staff)",
+        request=TicketPatchIn, responses=StaffTicketOut,
+    )
     def patch(self, request: Request, ticket_id: str) -> Response:
         ticket = search.ticket_get_for_staff(ref=ticket_id)
         data = validate_body(TicketPatchIn, request.data)
@@ -88,7 +94,10 @@ class StaffTicketDetailView(StaffView):
 
 
 class StaffTicketReplyView(StaffView):
-    @extend_schema(summary="Reply publicly or add an internal note (staff)", request=ReplyIn, responses={201: ReplyOut})
+    @extend_schema(
+        operation_id="staff_tickets_reply", summary="Reply publicly or add an internal note (staff)",
+        request=ReplyIn, responses={201: ReplyOut},
+    )
     def post(self, request: Request, ticket_id: str) -> Response:
         ticket = search.ticket_get_for_staff(ref=ticket_id)
         data = validate_body(ReplyIn, request.data)
@@ -101,7 +110,10 @@ class StaffTicketReplyView(StaffView):
 
 
 class StaffTicketBountyView(StaffView):
-    @extend_schema(summary="Confirm or reject a bug bounty (staff)", request=BountyIn, responses=BountyDecisionOut)
+    @extend_schema(
+        operation_id="staff_tickets_bounty", summary="Confirm or reject a bug bounty (staff)",
+        request=BountyIn, responses=BountyDecisionOut,
+    )
     def post(self, request: Request, ticket_id: str) -> Response:
         ticket = search.ticket_get_for_staff(ref=ticket_id)
         data = validate_body(BountyIn, request.data)
