@@ -68,13 +68,16 @@ class TicketPageOut(serializers.Serializer):
 
 
 class PaymentRequiredOut(serializers.Serializer):
+    """The 402 body. AGENT_TOKEN_REQUIRED (no token) is the plain envelope; PAYMENT_REQUIRED adds the rest."""
+
+    _ONLY_PAYMENT_REQUIRED = "Present when code is PAYMENT_REQUIRED."
     code = serializers.CharField()
     message = serializers.CharField()
     details = serializers.DictField()
-    billing_reason = serializers.CharField()
-    price_usd = serializers.CharField()
-    virtual_balance_usd = serializers.CharField()
-    x402 = serializers.DictField()
+    billing_reason = serializers.CharField(required=False, help_text=_ONLY_PAYMENT_REQUIRED)
+    price_usd = serializers.CharField(required=False, help_text=_ONLY_PAYMENT_REQUIRED)
+    virtual_balance_usd = serializers.CharField(required=False, help_text=_ONLY_PAYMENT_REQUIRED)
+    x402 = serializers.DictField(required=False, help_text=_ONLY_PAYMENT_REQUIRED)
     request_id = serializers.CharField()
 
 
