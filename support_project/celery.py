@@ -17,4 +17,6 @@ app.conf.beat_schedule = {
     "purge-idempotency-keys": {"task": "billing.purge_idempotency_keys", "schedule": 3600.0},
     # Webhook outbox: fan out events whose dispatch was lost, queue due retries (SKIP LOCKED).
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0},
+    # Re-queues confirmed bounties whose task message was lost between commit and the broker.
+    "bounty-requeue-stale": {"task": "tickets.bounty_requeue_stale", "schedule": 300.0},
 }
