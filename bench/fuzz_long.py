@@ -41,8 +41,8 @@ def _print_summary(summary: _Summary, seconds: float) -> None:
         codes = " ".join(f"{code}×{n}" for code, n in sorted(counts.items()))
         print(f"{method + ' ' + path:<{width}}  {sent:>8}  {codes}")
     server_errors = sum(n for counts in STATS.values() for code, n in counts.items() if code >= 500)
-    print(f"\n{len(STATS)} method+path pairs (incl. unsupported-method probes), {total} requests, {server_errors} 5xx, {len(summary.failed)} failing operations, "
-          f"{seconds:.0f} s")
+    print(f"\n{len(STATS)} method+path pairs (incl. unsupported-method probes), {total} requests, "
+          f"{server_errors} 5xx, {len(summary.failed)} failing operations, {seconds:.0f} s")
     for nodeid in summary.failed:
         print(f"  FAILED {nodeid}")
 
