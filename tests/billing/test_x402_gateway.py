@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Agent
 from billing.models import LedgerEntry, PaymentStatus, X402Payment
-from billing.x402 import gateway
+from billing.x402 import gateway, reconcile
 from billing.x402.facilitator_app import FacilitatorOptions, RunningFacilitator
 from tests.conftest import AgentPersona, make_agent
 from tests.x402_support import (
@@ -384,11 +384,11 @@ def test_a_settle_500_is_pending_until_the_authorization_expires(broke: AgentPer
         assert X402Payment.objects.get().status == PaymentStatus.UNKNOWN
 
         later = timezone.now() + timedelta(seconds=settings.X402_MAX_TIMEOUT_SECONDS + 60)
-        results = gateway.payments_reconcile(settled_grace=timedelta(minutes=10), now=later)
+        results = reconcile.payments_reconcile(settled_grace=timedelta(minutes=10), now=later)
     finally:
         fac.stop()
 
-    assert results == [gateway.Reconciled(payment.id, PaymentStatus.FAILED, "nonce unused and authorization expired")]
+    assert results == [reconcile.Reconciled(payment.id, PaymentStatus.FAILED, "nonce unused and authorization expired")]
     assert X402Payment.objects.get().status == PaymentStatus.FAILED
     assert LedgerEntry.objects.filter(kind="x402_payment").count() == 0
 
@@ -396,10 +396,10 @@ def test_a_settle_500_is_pending_until_the_authorization_expires(broke: AgentPer
 def test_a_settled_payment_whose_booking_died_is_credited(broke: AgentPersona, facilitator: RunningFacilitator) -> None:
     settled = pay(broke, make_payment_header(required()))
 
-    assert gateway.payments_reconcile(settled_grace=timedelta(minutes=10)) == []  # too fresh: its request may book it
-    results = gateway.payments_reconcile(settled_grace=timedelta(minutes=10), now=timezone.now() + timedelta(minutes=11))
+    assert reconcile.payments_reconcile(settled_grace=timedelta(minutes=10)) == []  # too fresh: its request may book it
+    results = reconcile.payments_reconcile(settled_grace=timedelta(minutes=10), now=timezone.now() + timedelta(minutes=11))
 
-    assert results == [gateway.Reconciled(settled.payment_id, PaymentStatus.BOOKED, "credited")]
+    assert results == [reconcile.Reconciled(settled.payment_id, PaymentStatus.BOOKED, "credited")]
     assert Agent.objects.get(id=broke.agent.id).balance_micros == PRICE
 
 

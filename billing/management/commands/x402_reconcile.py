@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.models import PaymentStatus
-from billing.x402.gateway import payments_reconcile
+from billing.x402.reconcile import payments_reconcile
 
 
 class Command(BaseCommand):
