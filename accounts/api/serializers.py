@@ -24,6 +24,11 @@ class UsageKeyOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class UsageKeyPageOut(serializers.Serializer):
+    results = UsageKeyOut(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
 class UsageKeyCreatedOut(UsageKeyOut):
     token = serializers.CharField()
 

@@ -25,7 +25,7 @@ from .serializers import (
     TokenOut,
     UsageKeyCreatedOut,
     UsageKeyCreateIn,
-    UsageKeyOut,
+    UsageKeyPageOut,
     usage_key_json,
 )
 
@@ -67,7 +67,7 @@ class TokenRotateView(APIView):
 class UsageKeysView(APIView):
     permission_classes = [IsAdminBearer]
 
-    @extend_schema(responses=UsageKeyOut(many=True), summary="List active usage keys")
+    @extend_schema(responses=UsageKeyPageOut, summary="List active usage keys")
     def get(self, request: Request) -> Response:
         keys = selectors.usage_key_list(agent=request.auth.agent).order_by("-created_at", "-id")
         return Response({"results": [usage_key_json(k) for k in keys], "next_cursor": None})
