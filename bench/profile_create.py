@@ -14,6 +14,7 @@ the rest (Python on the CPU). Raw collapsed stacks are written to bench/results/
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -56,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--conn-max-age", type=int, default=0)
     p.add_argument("--redis-db", type=int, default=13)
     p.add_argument("--db", default="bench_profile")
+    p.add_argument("--output", default="profile_create", help="results/<name>.json (default profile_create)")
     return p.parse_args(argv)
 
 
@@ -96,6 +98,28 @@ def classify(stacks: Counter[str]) -> list[tuple[str, int, int]]:
     return [(phase, n, in_db[phase]) for phase, n in totals.most_common()]
 
 
+PROJECT_FRAME = re.compile(r"\((accounts|billing|tickets|demo_sessions|webhooks|support_project|bench)/")
+
+
+def db_time_by_caller(stacks: Counter[str], n: int = 12) -> list[tuple[str, int]]:
+    """Samples inside psycopg/libpq, by the innermost project frame that issued the query."""
+    callers: Counter[str] = Counter()
+    for stack, count in stacks.items():
+        frames = stack.split(";")
+        if not any(m in frame for frame in frames for m in DB_MARKERS):
+            continue
+        ours = [frame for frame in frames if PROJECT_FRAME.search(frame)]
+        callers[ours[-1] if ours else "(Django, no project frame)"] += count
+    return callers.most_common(n)
+
+
+def _top_leaves(stacks: Counter[str], n: int = 25) -> list[tuple[str, int]]:
+    leaves: Counter[str] = Counter()
+    for stack, count in stacks.items():
+        leaves[stack.split(";")[-1]] += count
+    return leaves.most_common(n)
+
+
 def read_collapsed(path: Path) -> Counter[str]:
     stacks: Counter[str] = Counter()
     if path.exists():
@@ -113,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     python = Path(sys.executable)
     tmp = harness.RESULTS_DIR / "tmp-profile"
     tmp.mkdir(parents=True, exist_ok=True)
+    for old in tmp.glob("worker-*.txt"):
+        old.unlink()
 
     with harness.fresh_database(args.db) as db_url:
         env = server_env(db_url=db_url, redis_db=args.redis_db, conn_max_age=args.conn_max_age)
@@ -151,8 +177,27 @@ def main(argv: list[str] | None = None) -> int:
     per_request_ms = 1000 / args.rate / max(result.requests, 1)
     rows = [[phase, n, f"{100 * n / total:.1f}%", f"{100 * db / total:.1f}%", f"{n * per_request_ms:.2f}"]
             for phase, n, db in classify(stacks)]
-    harness.print_table(["phase", "samples", "share", "of which in psycopg", "ms per request"], rows)
+    table = harness.print_table(["phase", "samples", "share", "of which in psycopg", "ms per request"], rows)
+    print("\nSamples inside psycopg/libpq, by the project frame that issued the query:\n")
+    db_rows = [[caller, n, f"{n * per_request_ms:.2f}"] for caller, n in db_time_by_caller(stacks)]
+    db_table = harness.print_table(["issued by", "samples", "ms per request"], db_rows)
     print(f"\ncollapsed stacks: {', '.join(str(o.relative_to(harness.REPO_DIR)) for o in outputs)}")
+    path = harness.write_results(args.output, {
+        "script": "bench/profile_create.py",
+        "date": harness.now_utc(),
+        "command": "python -m bench.profile_create " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": harness.machine_info(),
+        "load_average": harness.load_average(),
+        "config": vars(args),
+        "load": result,
+        "samples": total,
+        "phases": [{"phase": phase, "samples": n, "in_psycopg": db} for phase, n, db in classify(stacks)],
+        "db_time_by_caller": db_time_by_caller(stacks),
+        "top_leaf_frames": _top_leaves(stacks),
+        "table": table,
+        "db_table": db_table,
+    })
+    print(f"raw numbers: {path.relative_to(harness.REPO_DIR)}")
     return 0
 
 
