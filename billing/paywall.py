@@ -1,12 +1,20 @@
 """The paid-route waterfall of SPEC §3.2, reusable by any route, chat tool or MCP tool.
 
-    stored = run_paid(paid=PaidRequest(...), work=lambda charge: StoredResponse(201, body))
+    def work(method: str) -> Callable[[Charge], StoredResponse]:
+        thing = create_the_thing(payment_method=method)         # the route's inserts
+        return lambda charge: StoredResponse(201, body_of(thing, charge))
+    stored = run_paid(paid=PaidRequest(...), work=work)
 
-Order: replay a finished Idempotency-Key → debit the virtual balance and do the work in one
+Order: replay a finished Idempotency-Key → do the work and debit the virtual balance in one
 transaction → else 402 PAYMENT_REQUIRED (no signature) → else settle the x402 payment through
-the facilitator *before* creating anything, then book `x402_payment` (+price) and the charge
-(−price) and do the work in one transaction. A settled payment whose work then fails stays on
+the facilitator *before* creating anything, then do the work and book `x402_payment` (+price)
+and the charge (−price) in one transaction. A settled payment whose work then fails stays on
 the agent's balance as credit: money is never lost. Validation happens before `run_paid`.
+
+The work's inserts come *before* the balance update: the agent's balance row is locked from that
+UPDATE to COMMIT, so taking it last keeps one agent's concurrent requests from queueing behind
+each other's inserts (bench/README.md). When the balance the caller authenticated with is
+already short, the work is skipped so a 402 costs no inserts (and burns no ticket number).
 """
 
 from __future__ import annotations
@@ -46,26 +54,34 @@ class PaidRequest:
     payment_signature: str | None = None
     idempotency_key: str | None = None
     fingerprint: str = ""
+    # The balance read when the caller authenticated (no lock): a hint to skip doomed work.
+    known_balance_micros: int | None = None
 
 
-def run_paid(*, paid: PaidRequest, work: Callable[[Charge], StoredResponse]) -> StoredResponse:
+# work(payment_method) does the route's writes and returns how to answer once charged.
+PaidWork = Callable[[str], Callable[[Charge], StoredResponse]]
+
+
+def run_paid(*, paid: PaidRequest, work: PaidWork) -> StoredResponse:
     key = paid.idempotency_key
     with transaction.atomic(durable=True):
         if key:
             replay = idempotency.claim_in_transaction(agent_id=paid.agent_id, key=key, fp=paid.fingerprint)
             if replay is not None:
                 return replay
-        entry = ledger_debit_if_covered(
-            agent_id=paid.agent_id, amount_micros=paid.price_micros,
-            kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
-        )
-        if entry is not None:
-            charge = Charge("virtual_balance", paid.price_micros, entry.balance_after_micros, entry.id)
-            return _finish(paid, work(charge))
+        if paid.known_balance_micros is None or paid.known_balance_micros >= paid.price_micros:
+            respond = work("virtual_balance")
+            entry = ledger_debit_if_covered(
+                agent_id=paid.agent_id, amount_micros=paid.price_micros,
+                kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
+            )
+            if entry is not None:
+                charge = Charge("virtual_balance", paid.price_micros, entry.balance_after_micros, entry.id)
+                return _finish(paid, respond(charge))
         if not paid.payment_signature:
             raise _payment_required(paid)
-        # Balance short but a payment came with the request: undo our claim, settle outside any
-        # transaction (it calls out), then book and work in a fresh one.
+        # Balance short but a payment came with the request: undo our claim (and any work), settle
+        # outside any transaction (it calls out), then work and book in a fresh one.
         transaction.set_rollback(True)
 
     return _run_with_x402(paid, work)
@@ -86,7 +102,7 @@ def _payment_required(paid: PaidRequest) -> Exception:
     )
 
 
-def _run_with_x402(paid: PaidRequest, work: Callable[[Charge], StoredResponse]) -> StoredResponse:
+def _run_with_x402(paid: PaidRequest, work: PaidWork) -> StoredResponse:
     from .x402 import gateway
 
     key = paid.idempotency_key
@@ -106,6 +122,7 @@ def _run_with_x402(paid: PaidRequest, work: Callable[[Charge], StoredResponse]) 
 
     try:
         with transaction.atomic(durable=True):
+            respond = work("x402")
             ledger_credit(
                 agent_id=paid.agent_id, amount_micros=settled.amount_micros, kind=LedgerKind.X402_PAYMENT,
                 reference=settled.payment_id, memo=f"x402 {settled.network} {settled.transaction}",
@@ -115,7 +132,7 @@ def _run_with_x402(paid: PaidRequest, work: Callable[[Charge], StoredResponse]) 
                 kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
             )
             gateway.payment_mark_booked(payment_id=settled.payment_id)
-            response = work(Charge("x402", paid.price_micros, entry.balance_after_micros, entry.id))
+            response = respond(Charge("x402", paid.price_micros, entry.balance_after_micros, entry.id))
             response = replace(response, headers={**response.headers, "PAYMENT-RESPONSE": settled.response_header})
             return _finish(paid, response)
     except BaseException:

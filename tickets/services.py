@@ -6,6 +6,7 @@ charge and the `support.ticket_created` outbox event commit together or not at a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,38 +50,43 @@ def ticket_open(
     """Open a ticket for the ticket price through the billing waterfall. Input is already valid."""
     ticket_id = new_id("tkt")
 
-    def work(charge: Charge) -> StoredResponse:
+    def work(payment_method: str) -> Callable[[Charge], StoredResponse]:
         ticket = _ticket_create(agent=agent, ticket_id=ticket_id, category=category, subject=subject, body=body,
-                                source_session=source_session, charge=charge)
-        response = {
-            "ticket_id": ticket.public_id,
-            "number": ticket.number,
-            "support_session_id": ticket.support_session_id,
-            "open_url": f"/demo?session={ticket.support_session_id}",
-            "support_status": ticket.status,
-            "category": ticket.category,
-            "subject": ticket.subject,
-            "created_at": rfc3339(ticket.created_at),
-            "charged_usd": usd_str(charge.amount_micros),
-            "payment_method": charge.method,
-            "virtual_balance_usd": usd_str(charge.balance_after_micros),
-            "bounty": bounty_json(ticket),
-            "allowed_transitions": allowed_transitions(ticket.status, Actor.CUSTOMER),
-        }
-        return StoredResponse(201, response, {"Location": f"/api/v1/support/tickets/{ticket.public_id}"})
+                                source_session=source_session, payment_method=payment_method)
+
+        def respond(charge: Charge) -> StoredResponse:
+            response = {
+                "ticket_id": ticket.public_id,
+                "number": ticket.number,
+                "support_session_id": ticket.support_session_id,
+                "open_url": f"/demo?session={ticket.support_session_id}",
+                "support_status": ticket.status,
+                "category": ticket.category,
+                "subject": ticket.subject,
+                "created_at": rfc3339(ticket.created_at),
+                "charged_usd": usd_str(charge.amount_micros),
+                "payment_method": charge.method,
+                "virtual_balance_usd": usd_str(charge.balance_after_micros),
+                "bounty": bounty_json(ticket),
+                "allowed_transitions": allowed_transitions(ticket.status, Actor.CUSTOMER),
+            }
+            return StoredResponse(201, response, {"Location": f"/api/v1/support/tickets/{ticket.public_id}"})
+
+        return respond
 
     return run_paid(
         paid=PaidRequest(
             agent_id=agent.id, price_micros=settings.TICKET_PRICE_MICROS, charge_reference=ticket_id,
             resource_url=resource_url, description="Open a support ticket",
             payment_signature=payment_signature, idempotency_key=idempotency_key, fingerprint=fingerprint,
+            known_balance_micros=agent.balance_micros,
         ),
         work=work,
     )
 
 
 def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str, body: str,
-                   source_session: DemoSession | None, charge: Charge) -> Ticket:
+                   source_session: DemoSession | None, payment_method: str) -> Ticket:
     now = timezone.now()
     session = DemoSession.objects.create(
         id=new_session_id(), agent=agent, session_kind=SessionKind.SUPPORT, title=subject,
@@ -89,7 +95,7 @@ def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str,
     ticket = Ticket.objects.create(
         public_id=ticket_id, agent=agent, category=category, subject=subject, body=body,
         support_session=session, source_session=source_session,
-        charged_micros=charge.amount_micros, payment_method=charge.method,
+        charged_micros=settings.TICKET_PRICE_MICROS, payment_method=payment_method,
         bounty_status=BountyStatus.PENDING_REVIEW if category == Category.BUG else None,
         created_at=now, updated_at=now, last_activity_at=now,
     )

@@ -169,6 +169,24 @@ def test_an_empty_balance_is_402_payment_required_with_an_x402_offer(broke_agent
     assert _counts() == (0, 0, 0, 0)
 
 
+def test_a_balance_drained_since_authentication_rolls_the_work_back(agent_a):
+    """The pre-check uses the balance read at authentication; the locked UPDATE decides."""
+    from django.db import transaction
+
+    from billing.services import ledger_debit
+    from tickets.services import ticket_open
+
+    agent = agent_a.refresh()  # balance 0.20 as seen by the caller
+    with transaction.atomic():
+        ledger_debit(agent_id=agent.id, amount_micros=200_000, kind="adjustment", reference="drain")
+    before = _counts()
+    with pytest.raises(Exception) as excinfo:
+        ticket_open(agent=agent, category="bug", subject="s", body="b", source_session=None,
+                    resource_url="http://testserver/api/v1/support/tickets")
+    assert getattr(excinfo.value, "code", None) == "PAYMENT_REQUIRED"
+    assert _counts() == before
+
+
 def test_the_charge_is_booked_once_and_the_ledger_audits_clean(agent_a):
     from django.core.management import call_command
 
@@ -191,9 +209,9 @@ def _statements(client, **headers):  # type: ignore[no-untyped-def]
 
 
 def test_ticket_creation_runs_at_most_ten_sql_statements(agent_a):
-    # token+agent SELECT, balance UPDATE…RETURNING, ledger INSERT, session INSERT, ticket INSERT,
-    # message INSERT, outbox event INSERT.
-    assert _statements(agent_a.client) == ["SELECT", "UPDATE", "INSERT", "INSERT", "INSERT", "INSERT", "INSERT"]
+    # token+agent SELECT; session, ticket, message and outbox event INSERTs; then — last, so the
+    # agent's balance row stays locked only until COMMIT — balance UPDATE…RETURNING and ledger INSERT.
+    assert _statements(agent_a.client) == ["SELECT", "INSERT", "INSERT", "INSERT", "INSERT", "UPDATE", "INSERT"]
 
 
 def test_with_an_idempotency_key_creation_stays_within_ten_statements(agent_a):
