@@ -68,8 +68,10 @@ def paginate(
     cursor = params.get("cursor")
     if cursor:
         v1, v2 = _decode(cursor, first_is_datetime)
-        op = "lt" if descending else "gt"
-        queryset = queryset.filter(Q(**{f"{f1}__{op}": v1}) | Q(**{f1: v1, f"{f2}__{op}": v2}))
+        # "(f1, f2) after (v1, v2)" as a range on f1 plus an exclusion, not an OR: PostgreSQL then
+        # walks the (f1, f2) index from the cursor, so a deep page costs what the first one does.
+        inclusive, not_past = ("lte", "gte") if descending else ("gte", "lte")
+        queryset = queryset.filter(**{f"{f1}__{inclusive}": v1}).exclude(Q(**{f1: v1, f"{f2}__{not_past}": v2}))
     rows = list(queryset.order_by(*order)[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
