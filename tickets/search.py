@@ -18,12 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from demo_sessions.models import DemoSession, Message
 from support_project.api.errors import NotFound
 
-from .models import Ticket
+from .models import Ticket, TicketStatus
 
 MAX_QUERY_CHARS = 200
 ASSIGNEE_ME = "me"
@@ -64,13 +65,26 @@ def ticket_list_for_staff(
     return qs.filter(status=status) if status else qs
 
 
+# Tab counts stop at this many per status ("1000+"): exact for any queue a human works through,
+# and a bounded index walk whatever the table size (an exact COUNT at 1M tickets took ~0.5 s).
+STATUS_COUNT_CAP = 1000
+
+
 def ticket_status_counts(
     *, category: str | None = None, assignee: str | None = None, q: str | None = None, staff_user: Any = None
 ) -> dict[str, int]:
-    """{status: count} under the same filters (status aside): one grouped COUNT for the tabs."""
+    """{status: count, capped at STATUS_COUNT_CAP} under the same filters (status aside). One query:
+    a LIMITed subquery per status, each walking the (status, …) index."""
     qs = _filtered(Ticket.objects.all(), category=category, assignee=assignee, q=q, staff_user=staff_user)
-    rows = qs.order_by().values_list("status").annotate(n=Count("number"))
-    return {status: n for status, n in rows}
+    parts, params = [], []
+    for status in TicketStatus.values:
+        sql, sub_params = qs.filter(status=status).order_by().values("pk")[:STATUS_COUNT_CAP].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{status})")  # noqa: S608 - Django-compiled SQL, bound params
+        params.extend(sub_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {status: int(n) for status, n in zip(TicketStatus.values, row, strict=True) if n}
 
 
 def _filtered(qs: QuerySet[Ticket], *, category: str | None, assignee: str | None, q: str | None,

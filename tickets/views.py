@@ -88,6 +88,10 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 # --- the inbox list -------------------------------------------------------------------------------
 
 
+def _shown(count: int, *, capped: bool) -> str:
+    return f"{count}+" if capped else str(count)
+
+
 def _query(filters: dict[str, str], **overrides: str | None) -> str:
     merged = {**filters, **overrides}
     return urlencode({k: v for k, v in merged.items() if v})
@@ -110,8 +114,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         page = paginate(tickets, params={"limit": str(PAGE_SIZE)}, order=LIST_ORDER, serialize=lambda rows: rows)
     counts = search.ticket_status_counts(**scope)
     base = {k: v for k, v in filters.items() if k != "status"}
-    tabs = [{"label": "All", "value": "", "count": sum(counts.values()), "url": "?" + _query(base)}]
-    tabs += [{"label": label, "value": value, "count": counts.get(value, 0), "url": "?" + _query(base, status=value)}
+    tabs = [{"label": "All", "value": "", "count": _shown(sum(counts.values()), capped=any(
+        n >= search.STATUS_COUNT_CAP for n in counts.values())), "url": "?" + _query(base)}]
+    tabs += [{"label": label, "value": value, "url": "?" + _query(base, status=value),
+              "count": _shown(counts.get(value, 0), capped=counts.get(value, 0) >= search.STATUS_COUNT_CAP)}
              for value, label in TicketStatus.choices]
     return render(request, "inbox/list.html", {
         "tickets": page["results"],
