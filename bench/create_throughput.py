@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="agents (admin bearers) the load rotates through, request by request (default 1: every "
                         "create debits the same balance row, as one busy agent would)")
     p.add_argument("--nodelay", action="store_true",
-                   help="serve through bench/serve_nodelay.py (uvicorn with TCP_NODELAY; see bench/README.md)")
+                   help="serve through support_project/serve.py (TCP_NODELAY; bench/README.md)")
     p.add_argument("--output", default="create_throughput", help="results/<name>.json (default create_throughput)")
     return p.parse_args(argv)
 

@@ -142,7 +142,7 @@ def stop_process_group(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
-SERVE_NODELAY = BENCH_DIR / "serve_nodelay.py"
+SERVE_NODELAY = BENCH_DIR.parent / "support_project" / "serve.py"
 
 
 @contextlib.contextmanager
@@ -152,7 +152,7 @@ def uvicorn_server(
 ) -> Iterator[Server]:
     """`uvicorn APP --workers N` on 127.0.0.1 with the Procfile's flags; stopped on exit.
 
-    With `nodelay`, the same command line through bench/serve_nodelay.py (TCP_NODELAY on). A plain
+    With `nodelay`, the same command line through support_project/serve.py (TCP_NODELAY on). A plain
     Django ASGI app rejects lifespan events, so it is served with `lifespan="auto"`.
     """
     port = free_port()

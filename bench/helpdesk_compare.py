@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds before each measurement (default 3)")
     p.add_argument("--rounds", type=int, default=2, help="measurements per target and level, median reported (default 2)")
     p.add_argument("--workers", type=int, default=2, help="uvicorn workers for each app (default 2)")
-    p.add_argument("--nodelay", action="store_true", help="serve both through bench/serve_nodelay.py (TCP_NODELAY)")
+    p.add_argument("--nodelay", action="store_true", help="serve both through support_project/serve.py (TCP_NODELAY)")
     p.add_argument("--conn-max-age", type=int, default=0, help="CONN_MAX_AGE for both apps (default 0)")
     p.add_argument("--redis-db", type=int, default=13, help="Redis db index for ours, flushed (default 13)")
     p.add_argument("--helpdesk-redis-db", type=int, default=12, help="Redis db index for helpdesk's cache (default 12)")

@@ -53,7 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=int, default=200, help="py-spy samples per second (default 200)")
     p.add_argument("--agents", type=int, default=1, help="agents the load rotates through (default 1)")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--nodelay", action="store_true", help="serve through bench/serve_nodelay.py")
+    p.add_argument("--nodelay", action="store_true", help="serve through support_project/serve.py (the production launcher)")
     p.add_argument("--conn-max-age", type=int, default=0)
     p.add_argument("--redis-db", type=int, default=13)
     p.add_argument("--db", default="bench_profile")

@@ -1,12 +1,13 @@
-"""The `uvicorn` command line, unchanged except for one thing: with `--workers N` the listening
-socket is re-wrapped as IPPROTO_TCP, so asyncio sets TCP_NODELAY on accepted connections.
+"""The production web launcher (Procfile `web`): the `uvicorn` command line, unchanged except for
+one thing: with `--workers N` the listening socket is re-wrapped as IPPROTO_TCP, so asyncio sets
+TCP_NODELAY on accepted connections.
 
 uvicorn's `Config.bind_socket()` leaves `proto` at 0; accepted sockets inherit it and asyncio
 only sets TCP_NODELAY when `proto == IPPROTO_TCP` (uvicorn issue #3149). Without it every
 keep-alive response whose body goes out in a second write waits ~40 ms for the client's delayed
-ACK. The benchmarks run the plain `uvicorn` command by default and this launcher with `--nodelay`
-to show how much of the latency is that wait. Usage: `python bench/serve_nodelay.py APP [uvicorn options]`.
-It imports only uvicorn and the standard library, so either virtualenv can run it by path.
+ACK (measured in bench/README.md). Usage: `python -m support_project.serve APP [uvicorn options]`.
+It imports only uvicorn and the standard library, so the benchmarks also run it by path for
+django-helpdesk in that project's own virtualenv.
 """
 
 from __future__ import annotations
