@@ -94,6 +94,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many threads (chat, eager tasks) write to one file locally: wait instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # psycopg's connection pool (Django ≥ 5.1): no connect per request, which ASGI + CONN_MAX_AGE
+    # can't give safely. Size it to the threads a worker runs (requests + tool calls).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
+    }
 if env.str("TEST_DB_NAME", default=""):
     # Lets several test runs share one PostgreSQL server without dropping each other's database.
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DB_NAME")}
