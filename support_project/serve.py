@@ -14,6 +14,12 @@ from __future__ import annotations
 
 import socket
 import sys
+from pathlib import Path
+
+# Run by path (the benchmarks do), Python puts this folder first on sys.path, and our
+# support_project/celery.py would shadow the celery package: drop it.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
 
 from uvicorn import config as uvicorn_config
 from uvicorn.main import main
