@@ -34,7 +34,7 @@ from .models import (
     EventType,
     Subscription,
 )
-from .services import enqueue_after_commit, event_record, subscription_disable
+from .services import enqueue_after_commit, enqueue_now, event_record, subscription_disable
 from .signing import signature_headers
 
 # Delay before retry n (after the n-th failed attempt): ≈ 22.7 h in all, 9 attempts.
@@ -78,7 +78,7 @@ def _matching_subscription_ids(event: Event) -> list[str]:
     return [sub_id for sub_id, types in rows if event.type in (types or [])]
 
 
-def _fan_out_locked(event: Event, now: datetime) -> list[str]:
+def _fan_out_locked(event: Event, now: datetime, *, queue: bool = True) -> list[str]:
     subscription_ids = _matching_subscription_ids(event)
     Delivery.objects.bulk_create(
         [Delivery(event=event, subscription_id=sub_id, next_attempt_at=now, queued_at=now, created_at=now)
@@ -87,18 +87,33 @@ def _fan_out_locked(event: Event, now: datetime) -> list[str]:
     )
     Event.objects.filter(pk=event.pk).update(fanned_out_at=now)
     delivery_ids = list(Delivery.objects.filter(event=event, status__in=DUE_STATUSES).values_list("id", flat=True))
-    for delivery_id in delivery_ids:
-        enqueue_after_commit("deliver", delivery_id)
+    if queue:
+        for delivery_id in delivery_ids:
+            enqueue_after_commit("deliver", delivery_id)
     return delivery_ids
 
 
-def event_fan_out(*, event_id: str) -> list[str]:
-    """Create the event's deliveries (once) and queue them; the delivery ids."""
+def event_fan_out(*, event_id: str, queue: bool = True) -> list[str]:
+    """Create the event's deliveries (once) and, with `queue`, queue them; the delivery ids."""
     with transaction.atomic():
         event = Event.objects.select_for_update().filter(public_id=event_id, fanned_out_at__isnull=True).first()
         if event is None:
             return []
-        return _fan_out_locked(event, timezone.now())
+        return _fan_out_locked(event, timezone.now(), queue=queue)
+
+
+def event_dispatch(*, event_id: str) -> list[str]:
+    """Fan out, then make the first attempt of a single delivery right here (the common case: one
+    subscriber) — one task per event instead of two, which is most of a busy worker's overhead.
+    Several deliveries are queued so one slow receiver can't hold up the others. If this task dies
+    mid-attempt, the delivery's claim lease runs out and the sweeper re-queues it."""
+    delivery_ids = event_fan_out(event_id=event_id, queue=False)
+    if len(delivery_ids) == 1:
+        delivery_attempt(delivery_id=delivery_ids[0])
+    else:
+        for delivery_id in delivery_ids:
+            enqueue_now("deliver", delivery_id)
+    return delivery_ids
 
 
 # --- one attempt --------------------------------------------------------------------------------

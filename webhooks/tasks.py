@@ -9,8 +9,8 @@ from . import dispatch
 
 @shared_task(name="webhooks.dispatch_event", acks_late=True)
 def dispatch_event(event_id: str) -> int:
-    """Create the event's deliveries (idempotent) and queue each one."""
-    return len(dispatch.event_fan_out(event_id=event_id))
+    """Create the event's deliveries (idempotent); deliver a lone one at once, queue several."""
+    return len(dispatch.event_dispatch(event_id=event_id))
 
 
 # A hard limit well above one attempt's own deadline (WEBHOOK_TIMEOUT_SECONDS + reading).

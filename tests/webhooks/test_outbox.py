@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from webhooks import dispatch
 from webhooks.models import Delivery, DeliveryStatus, Event
-from webhooks.services import event_emit
+from webhooks.services import event_emit, event_record
 
 from .conftest import subscribe
 
@@ -41,7 +41,7 @@ def test_nothing_is_sent_inside_the_transaction_and_once_after_commit(
             event = event_emit(agent_id=agent_a.agent.id, event_type="support.ticket_created", data={"x": 1})
             assert receiver.requests == []
             assert Delivery.objects.count() == 0
-    assert len(callbacks) == 2  # dispatch_event after our commit, then the deliver it queued
+    assert len(callbacks) == 1  # dispatch_event after our commit; it delivers a lone subscription itself
     received = receiver.wait_for(1)
     assert len(received) == 1
     assert json.loads(received[0].body)["id"] == event.public_id
@@ -108,3 +108,18 @@ def test_inactive_subscriptions_get_nothing(agent_a, local_targets, receiver):
     assert dispatch.event_fan_out(event_id=event.public_id) == []
     assert Delivery.objects.count() == 0
     assert receiver.requests == []
+
+
+def test_several_subscriptions_are_queued_one_task_each(agent_a, local_targets):
+    from tests.webhook_receiver import WebhookReceiver
+    from webhooks.dispatch import event_dispatch
+
+    with WebhookReceiver() as first, WebhookReceiver() as second:
+        subscribe(agent_a, first.url())
+        subscribe(agent_a, second.url())
+        # The test's own transaction never commits, so the after-commit dispatch never fires: run it here.
+        event = event_record(agent_id=agent_a.agent.id, event_type="support.ticket_created", data={})
+        ids = event_dispatch(event_id=event.public_id)  # eager: each queued deliver runs at once
+        assert len(ids) == 2
+        assert (len(first.wait_for(1)), len(second.wait_for(1))) == (1, 1)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
