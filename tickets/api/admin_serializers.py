@@ -12,6 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from billing.money import usd_str
+from demo_sessions.api.serializers import MessageOut
 from demo_sessions.models import Message
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
@@ -180,14 +181,10 @@ class BillingOut(serializers.Serializer):
     payment_method = serializers.CharField()
 
 
-class StaffMessageOut(serializers.Serializer):
-    id = serializers.CharField()
-    author = serializers.CharField()
-    author_name = serializers.CharField()
+class StaffMessageOut(MessageOut):
+    """A thread message as staff see it: the customer's shape plus the internal flag."""
+
     internal = serializers.BooleanField()
-    text = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    metadata = serializers.DictField()
 
 
 class SourceSessionOut(serializers.Serializer):
