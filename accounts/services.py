@@ -49,7 +49,7 @@ def agent_create(*, name: str, grant_micros: int | None = None) -> tuple[Agent, 
     return agent, plaintext
 
 
-def admin_token_rotate(*, agent: Agent, current_token_id: str) -> str:
+def admin_token_rotate(*, agent: Agent) -> str:
     """Revoke the presented admin bearer and issue a new one; the old one stops working at once."""
     with transaction.atomic():
         ApiToken.objects.filter(

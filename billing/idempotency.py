@@ -62,6 +62,10 @@ def clean_key(raw: str | None) -> str | None:
     return key
 
 
+def _in_progress() -> Conflict:
+    return Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry shortly.")
+
+
 def _fresh_since() -> Any:
     return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
 
@@ -77,13 +81,8 @@ def _existing(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
     if record.fingerprint != fp:
         raise KeyReused()
     if record.state != IdempotencyRecord.State.DONE:
-        raise Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry shortly.")
+        raise _in_progress()
     return StoredResponse(record.response_status or 200, record.response_body, dict(record.response_headers), True)
-
-
-def lookup(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
-    """A finished response to replay, None for a new key; 422 / 409 as SPEC §3.4 says."""
-    return _existing(agent_id=agent_id, key=key, fp=fp)
 
 
 def _insert_claim(*, agent_id: str, key: str, fp: str) -> bool:
@@ -105,7 +104,7 @@ def claim_in_transaction(*, agent_id: str, key: str, fp: str) -> StoredResponse 
     if existing is None:  # an expired record was just removed
         if _insert_claim(agent_id=agent_id, key=key, fp=fp):
             return None
-        raise Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry shortly.")
+        raise _in_progress()
     return existing
 
 

@@ -77,15 +77,11 @@ def ledger_debit(
 
 
 def ledger_debit_if_covered(*, agent_id: str, amount_micros: int, kind: str, reference: str) -> LedgerEntry | None:
-    """A debit that answers None instead of raising when the balance is short (no extra query)."""
-    balance = _apply(agent_id, -amount_micros) if connection.in_atomic_block else None
-    if balance is None:
-        if not connection.in_atomic_block:
-            raise RuntimeError("ledger writes must run inside transaction.atomic()")
+    """`ledger_debit` that answers None instead of raising when the balance is short."""
+    try:
+        return ledger_debit(agent_id=agent_id, amount_micros=amount_micros, kind=kind, reference=reference)
+    except InsufficientBalance:
         return None
-    return LedgerEntry.objects.create(
-        agent_id=agent_id, kind=kind, amount_micros=-amount_micros, balance_after_micros=balance, reference=reference,
-    )
 
 
 def ledger_credit_once(

@@ -175,7 +175,6 @@ def customer_message_post(*, ticket: Ticket, text: str) -> Message:
             ticket=locked, author=Author.USER, text=text,
             new_status=status_after_customer_message(locked.status), awaiting_operator=True,
         )
-    ticket.refresh_from_db()
     return message
 
 

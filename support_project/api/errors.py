@@ -70,8 +70,8 @@ class AgentTokenRequired(ApiError):
     message = "This is a paid route: send an agent bearer token (Authorization: Bearer 411_…)."
 
 
-class ServiceUnavailable(ApiError):
-    status_code, code, message = 503, "SERVICE_UNAVAILABLE", "A dependency is unavailable; retry later."
+class PayloadTooLarge(ApiError):
+    status_code, code, message = 413, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB."
 
 
 def request_id_of(request: Any) -> str:
@@ -156,7 +156,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
 
 
 def payload_too_large(request: HttpRequest | Any) -> JsonResponse:
-    return error_response(request, 413, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB.")
+    return error_response(request, PayloadTooLarge.status_code, PayloadTooLarge.code, PayloadTooLarge.message)
 
 
 def internal_error(request: HttpRequest | Any) -> JsonResponse:

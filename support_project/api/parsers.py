@@ -6,11 +6,7 @@ from django.core.exceptions import RequestDataTooBig
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from .errors import ApiError
-
-
-class PayloadTooLarge(ApiError):
-    status_code, code, message = 413, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB."
+from .errors import PayloadTooLarge
 
 
 class StrictJSONParser(JSONParser):
