@@ -125,3 +125,24 @@ def test_readyz_is_503_when_the_broker_is_unreachable(anon, settings):
     response = anon.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == "unavailable"
+
+
+def test_the_rate_limiter_fails_open_when_its_cache_is_down(agent_a, monkeypatch):
+    from support_project.api import throttling
+
+    class DownCache:
+        def add(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise ConnectionError("redis is down")
+
+        incr = add
+
+    monkeypatch.setattr(throttling, "cache", DownCache())
+    response = agent_a.client.get("/api/v1/agents/me")
+    assert response.status_code == 200
+    assert "RateLimit-Limit" not in response
+
+
+def test_a_non_numeric_content_length_is_a_400_envelope(agent_a):
+    response = agent_a.client.post("/api/v1/agents/usage-keys", data=b"{}", content_type="application/json",
+                                   CONTENT_LENGTH="lots")
+    _assert_envelope(response, 400, "VALIDATION_ERROR")

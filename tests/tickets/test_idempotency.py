@@ -88,3 +88,18 @@ def test_expired_records_are_purged(agent_a):
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
     assert purge_expired() == 1
     assert IdempotencyRecord.objects.count() == 0
+
+
+def test_an_expired_key_can_be_used_again_for_a_new_request(agent_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    agent_a.client.post(URL, GOOD, format="json", HTTP_IDEMPOTENCY_KEY="reused-later")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    response = agent_a.client.post(URL, {**GOOD, "subject": "A day later"}, format="json",
+                                   HTTP_IDEMPOTENCY_KEY="reused-later")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert Ticket.objects.count() == 2
+    assert IdempotencyRecord.objects.get().fingerprint != "" and IdempotencyRecord.objects.count() == 1
