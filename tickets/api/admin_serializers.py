@@ -22,6 +22,7 @@ from ..operators import MAX_REPLY_CHARS
 from ..search import MAX_QUERY_CHARS, Transcript
 from ..selectors import bounty_json
 from ..status import Actor, allowed_transitions
+from .serializers import BountyOut
 
 # --- request bodies and query parameters ---------------------------------------------------------
 
@@ -146,10 +147,7 @@ class AgentBalanceOut(AgentRefOut):
     virtual_balance_usd = serializers.CharField()
 
 
-class BountyStaffOut(serializers.Serializer):
-    eligible = serializers.BooleanField()
-    status = serializers.CharField()
-    amount_usd = serializers.CharField()
+class BountyStaffOut(BountyOut):
     decided_by = serializers.CharField(allow_null=True, required=False)
     decided_at = serializers.DateTimeField(allow_null=True, required=False)
     note = serializers.CharField(required=False)
