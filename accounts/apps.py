@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -7,3 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from .operator_group import sync_after_migrate
+
+        # After every app's permissions exist (auth's own post_migrate receiver runs first).
+        post_migrate.connect(sync_after_migrate, dispatch_uid="accounts.operator_group_sync")

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from . import health
@@ -26,6 +27,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/admin/", include(api_admin)),
     path("django-admin/", admin.site.urls),
+    # The address people try first leads to Django admin (keeping the rest of the path).
+    path("admin/", RedirectView.as_view(url="/django-admin/")),
+    path("admin/<path:rest>", RedirectView.as_view(url="/django-admin/%(rest)s", query_string=True)),
     path("", include("tickets.urls")),
     path("", include("demo_sessions.urls")),
     path("", include("cookbook.urls")),

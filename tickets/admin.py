@@ -1,8 +1,10 @@
-"""Django admin for tickets: a read-mostly view with bounty actions.
+"""Django admin for tickets: a read-only view with bounty actions.
 
 Status, assignee, priority and replies change in the Support Inbox (/ui-traffic) or the staff API,
-where the services keep the thread, counters and events in step; here those fields are read-only.
-The bounty actions call the same service as the inbox and the API.
+where the services keep the thread, counters and events in step; here nothing is edited (no change
+permission, so no Save buttons, even for superusers). The bounty actions need the
+`tickets.decide_bounty` permission (the "Support operators" group has it) and call the same
+exactly-once service as the inbox and the API.
 """
 
 from __future__ import annotations
@@ -10,16 +12,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from billing.money import usd_str
 from demo_sessions.models import Message
 from support_project.api.errors import ApiError
 
 from .bounty import CONFIRM, REJECT, bounty_decide
 from .models import Ticket
+from .timeline import event_summary, thread_with_events, timeline_for_ticket
+
+PAYMENT_METHOD_LABELS = {"virtual_balance": "Virtual balance", "x402": "x402 payment (USDC)"}
+
+
+def _transcript_line(item: Any) -> str:
+    when = item.created_at.strftime("%Y-%m-%d %H:%M")
+    if getattr(item, "is_timeline_event", False):
+        return format_html("<em>[EVENT] {} · {}</em>", event_summary(item), when)
+    return format_html("<strong>{}{}</strong> · {}<br>{}", item.author_name or item.author,
+                       " [INTERNAL NOTE]" if item.internal else "", when, item.text)
 
 
 @admin.register(Ticket)
@@ -36,11 +51,14 @@ class TicketAdmin(admin.ModelAdmin):
     ordering = ("-last_activity_at", "-number")
     date_hierarchy = "created_at"
     actions = ["confirm_bounty", "reject_bounty"]
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
     fieldsets = (
         (None, {"fields": ("number", "public_id", "inbox_link", "agent", "category", "subject", "body")}),
         ("State", {"fields": ("status", "priority", "assignee", "awaiting_operator", "message_count",
                               "created_at", "updated_at", "last_activity_at")}),
-        ("Billing and bounty", {"fields": ("charged_micros", "payment_method", "bounty_status", "bounty_note",
+        ("Billing and bounty", {"fields": ("charged", "paid_with", "bounty_status", "bounty_note",
                                            "bounty_decided_by", "bounty_decided_at")}),
         ("Threads", {"fields": ("support_session", "source_session", "transcript")}),
     )
@@ -51,25 +69,36 @@ class TicketAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tickets are opened (and paid for) through the API or the chat
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # read-only here: changes go through the Support Inbox's services
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the ledger references tickets
+
+    def has_decide_bounty_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('decide_bounty', opts)}")
+
+    @admin.display(description="Charged")
+    def charged(self, obj: Ticket) -> str:
+        return f"${usd_str(obj.charged_micros)}"
+
+    @admin.display(description="Paid with")
+    def paid_with(self, obj: Ticket) -> str:
+        return PAYMENT_METHOD_LABELS.get(obj.payment_method, obj.payment_method)
 
     @admin.display(description="Support Inbox")
     def inbox_link(self, obj: Ticket) -> str:
         return format_html('<a href="{}">Open #{} in the Support Inbox</a>',
                            reverse("inbox-ticket", args=[obj.number]), obj.number)
 
-    @admin.display(description="Transcript (internal notes marked)")
+    @admin.display(description="Transcript (internal notes and timeline events marked)")
     def transcript(self, obj: Ticket) -> str:
-        rows = Message.objects.filter(session_id=obj.support_session_id).order_by("created_at", "id")
-        return format_html(
-            "<ol style='margin:0;padding-left:1.2em'>{}</ol>",
-            format_html_join("", "<li style='margin-bottom:.6em'><strong>{}{}</strong> · {}<br>{}</li>", (
-                (m.author_name or m.author, " [INTERNAL NOTE]" if m.internal else "",
-                 m.created_at.strftime("%Y-%m-%d %H:%M"), m.text)
-                for m in rows
-            )),
-        )
+        rows = list(Message.objects.filter(session_id=obj.support_session_id).order_by("created_at", "id"))
+        items = thread_with_events(rows, timeline_for_ticket(ticket=obj))
+        return format_html('<ol class="admin-transcript">{}</ol>', format_html_join("", "<li>{}</li>", (
+            (_transcript_line(item),) for item in items
+        )))
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[Ticket], decision: str) -> None:
         done = skipped = ineligible = failed = 0
@@ -96,10 +125,10 @@ class TicketAdmin(admin.ModelAdmin):
             parts.append(f"refused {failed} already awarded")
         self.message_user(request, "; ".join(parts) + ".", messages.SUCCESS if not failed else messages.WARNING)
 
-    @admin.action(description="Confirm bug bounty (credit $1.00 once)")
+    @admin.action(description="Confirm bug bounty (credit $1.00 once)", permissions=["decide_bounty"])
     def confirm_bounty(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._decide(request, queryset, CONFIRM)
 
-    @admin.action(description="Reject bug bounty")
+    @admin.action(description="Reject bug bounty", permissions=["decide_bounty"])
     def reject_bounty(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._decide(request, queryset, REJECT)

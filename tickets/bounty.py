@@ -32,9 +32,10 @@ from billing.services import ledger_credit_once
 from demo_sessions.models import Author
 from support_project.api.errors import Conflict, ValidationFailed
 
-from .models import BountyStatus, Category, Ticket
+from .models import BountyStatus, Category, Ticket, TimelineActor, TimelineKind
 from .selectors import bounty_json, ticket_event_json
 from .services import _emit, thread_message_add, ticket_lock
+from .timeline import timeline_record
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def bounty_decide(*, ticket: Ticket, staff_user: Any, decision: str, note: str =
 
 def _record(ticket: Ticket, status: str, staff_user: Any, note: str) -> None:
     now = timezone.now()
+    timeline_record(ticket=ticket, kind=TimelineKind.BOUNTY, old=ticket.bounty_status or BountyStatus.PENDING_REVIEW,
+                    new=status, actor=staff_user, now=now)
     fields = {"bounty_status": status, "bounty_decided_by_id": staff_user.pk, "bounty_decided_at": now,
               "bounty_note": note, "updated_at": now}
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
@@ -137,6 +140,8 @@ def bounty_award(*, ticket_pk: int) -> str:
                            metadata={"ledger_entry_id": entry.id, "amount_usd": usd_str(amount)})
         Ticket.objects.filter(pk=ticket.pk).update(bounty_status=BountyStatus.AWARDED)
         ticket.bounty_status = BountyStatus.AWARDED
+        timeline_record(ticket=ticket, kind=TimelineKind.BOUNTY, old=BountyStatus.CONFIRMED, new=BountyStatus.AWARDED,
+                        actor_kind=TimelineActor.SYSTEM)
         _emit(ticket.agent_id, "support.bounty_awarded", {
             "ticket": ticket_event_json(ticket),
             "bounty": {**(bounty_json(ticket) or {}), "ledger_entry_id": entry.id},

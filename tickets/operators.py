@@ -15,11 +15,12 @@ from django.utils import timezone
 from demo_sessions.models import Author, Message
 from support_project.api.errors import ValidationFailed
 
-from .models import Priority, Ticket, TicketStatus
+from .models import Priority, Ticket, TicketStatus, TimelineKind
 from .search import staff_user_by_username
 from .selectors import ticket_event_json
 from .services import _emit, thread_message_add, ticket_lock
 from .status import Actor, check_transition, status_after_operator_reply
+from .timeline import timeline_record
 
 MAX_REPLY_CHARS = 10_000
 UNCHANGED: Any = object()  # "field not sent" for partial updates (None means "unassign")
@@ -59,12 +60,19 @@ def ticket_reply(
         else:
             new_status = support_status or status_after_operator_reply(locked.status)
             awaiting = False
+        old_status = locked.status
         message = thread_message_add(
             ticket=locked, author=Author.OPERATOR, text=text, internal=internal,
             author_name=staff_display_name(staff_user), new_status=new_status, awaiting_operator=awaiting,
         )
+        timeline_record(ticket=locked, kind=TimelineKind.STATUS, old=old_status, new=locked.status, actor=staff_user,
+                        now=message.created_at)
     ticket.refresh_from_db()
     return message
+
+
+_TIMELINE_KIND = {"support_status": TimelineKind.STATUS, "priority": TimelineKind.PRIORITY,
+                  "assignee": TimelineKind.ASSIGNEE}
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,9 @@ def ticket_update_by_staff(
             Ticket.objects.filter(pk=locked.pk).update(**updates)
             for field, value in updates.items():
                 setattr(locked, field, value)
+            for field, (old, new) in changes.items():
+                timeline_record(ticket=locked, kind=_TIMELINE_KIND[field], old=old, new=new, actor=staff_user,
+                                now=updates["updated_at"])
             visible = {k: v for k, v in changes.items() if k != "assignee"}
             if visible:
                 _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_event_json(locked), "changes": visible})

@@ -24,9 +24,10 @@ from support_project.api.errors import Conflict
 from support_project.api.serializers import rfc3339
 from support_project.ids import new_id, new_session_id
 
-from .models import BountyStatus, Category, Ticket, TicketStatus
+from .models import BountyStatus, Category, Ticket, TicketStatus, TimelineActor, TimelineKind
 from .selectors import bounty_json, ticket_event_json
 from .status import Actor, allowed_transitions, check_transition, status_after_customer_message
+from .timeline import timeline_record
 
 
 def _emit(agent_id: str, event_type: str, data: dict[str, Any]) -> None:
@@ -171,10 +172,13 @@ def customer_message_post(*, ticket: Ticket, text: str) -> Message:
         locked = ticket_lock(ticket_pk=ticket.pk)
         if locked.status == TicketStatus.CLOSED:
             raise Conflict("TICKET_CLOSED", "This ticket is closed and takes no new messages; open a new ticket.")
+        old_status = locked.status
         message = thread_message_add(
             ticket=locked, author=Author.USER, text=text,
             new_status=status_after_customer_message(locked.status), awaiting_operator=True,
         )
+        timeline_record(ticket=locked, kind=TimelineKind.STATUS, old=old_status, new=locked.status,
+                        actor_kind=TimelineActor.CUSTOMER, now=message.created_at)
     return message
 
 
@@ -184,9 +188,12 @@ def ticket_close_by_customer(*, ticket: Ticket) -> Ticket:
         locked = ticket_lock(ticket_pk=ticket.pk)
         if locked.status != TicketStatus.CLOSED:
             check_transition(locked.status, TicketStatus.CLOSED, Actor.CUSTOMER)
-            thread_message_add(
+            old_status = locked.status
+            message = thread_message_add(
                 ticket=locked, author=Author.SYSTEM, text="The customer closed this ticket.",
                 new_status=TicketStatus.CLOSED, awaiting_operator=False,
             )
+            timeline_record(ticket=locked, kind=TimelineKind.STATUS, old=old_status, new=locked.status,
+                            actor_kind=TimelineActor.CUSTOMER, now=message.created_at)
     ticket.refresh_from_db()
     return ticket

@@ -31,6 +31,7 @@ from . import bounty, operators, search
 from .forms import BountyForm, InboxFilterForm, PasswordSignInForm, ReplyForm, TicketUpdateForm, TokenSignInForm
 from .models import Category, Ticket, TicketStatus
 from .status import Actor, allowed_transitions
+from .timeline import thread_with_events
 
 PAGE_SIZE = 25
 LIST_ORDER = ("-last_activity_at", "-number")
@@ -104,7 +105,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     filters = InboxFilterForm(request.GET).filters()
     cursor = filters.pop("cursor", "")
     scope = {"category": filters.get("category"), "assignee": filters.get("assignee"), "q": filters.get("q"),
-             "staff_user": request.user}
+             "staff_user": request.user, "include_bots": bool(filters.get("include_bots"))}
     tickets = search.ticket_list_for_staff(status=filters.get("status"), **scope)
     try:
         page = paginate(tickets, params={"limit": str(PAGE_SIZE), "cursor": cursor}, order=LIST_ORDER,
@@ -164,6 +165,7 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
     return render(request, "inbox/ticket.html", {
         "ticket": ticket,
         "thread": transcript.messages,
+        "thread_items": thread_with_events(transcript.messages, transcript.events),  # + the timeline (staff only)
         "source_session": transcript.source_session,
         "source_messages": transcript.source_messages,
         "reply_form": ReplyForm(auto_id="reply-%s"),

@@ -17,14 +17,26 @@ from demo_sessions.models import Message
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
 from ..bounty import DECISIONS, MAX_NOTE_CHARS
-from ..models import Category, Priority, Ticket, TicketStatus
+from ..models import Category, Priority, Ticket, TicketEvent, TicketStatus, TimelineActor, TimelineKind
 from ..operators import MAX_REPLY_CHARS
 from ..search import MAX_QUERY_CHARS, Transcript
+from ..search_highlight import search_hits_json
 from ..selectors import bounty_json
 from ..status import Actor, allowed_transitions
 from .serializers import BountyOut
 
 # --- request bodies and query parameters ---------------------------------------------------------
+
+SEARCH_HELP = (
+    "Search. Words (websearch syntax: `export -csv \"time out\"`) match the customer's name, the subject, "
+    "the body and the thread's messages by people (internal notes too); `#12` or `12` finds ticket 12; "
+    "`tkt_ab…` finds tickets whose id starts so; `agt_…` an agent's tickets by (a prefix of) its id. "
+    "Each row then carries `highlight`."
+)
+INCLUDE_BOTS_HELP = (
+    "Also match bot and triage text (messages by triage_bot, assistant and system). Default false: "
+    "a ticket doesn't show up for a word only the triage bot quoted."
+)
 
 
 class StaffTicketListParams(StrictSerializer):
@@ -32,7 +44,8 @@ class StaffTicketListParams(StrictSerializer):
     category = serializers.ChoiceField(choices=Category.values, required=False)
     assignee = StrictCharField(required=False, max_length=150, help_text='"me", "none" or a staff username.')
     q = StrictCharField(required=False, allow_blank=True, max_length=MAX_QUERY_CHARS,
-                        help_text="Full-text search over subject, body and messages (internal notes too).")
+                        help_text=SEARCH_HELP)
+    include_bots = serializers.BooleanField(required=False, default=False, help_text=INCLUDE_BOTS_HELP)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
     cursor = serializers.CharField(required=False)
 
@@ -123,11 +136,30 @@ def staff_ticket_json(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def staff_list_row(ticket: Ticket) -> dict[str, Any]:
+    """A row of the staff list: `staff_ticket_row` + `highlight` (search hits, None without `q`)."""
+    return {**staff_ticket_row(ticket), "highlight": search_hits_json(ticket)}
+
+
+def staff_event_json(event: TicketEvent) -> dict[str, Any]:
+    """A timeline event (staff only). Needs `actor` select_related (timeline_for_ticket does)."""
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "actor": {"kind": event.actor_kind, "username": event.actor.get_username() if event.actor_id else None,
+                  "name": event.actor_label},
+        "old": event.old or None,
+        "new": event.new or None,
+        "created_at": event.created_at,
+    }
+
+
 def staff_transcript_json(transcript: Transcript) -> dict[str, Any]:
     source = transcript.source_session
     return {
         **staff_ticket_json(transcript.ticket),
         "messages": [staff_message_json(m) for m in transcript.messages],
+        "timeline": [staff_event_json(e) for e in transcript.events],
         "source_session": None if source is None else {
             "id": source.id, "title": source.title, "session_kind": source.session_kind,
             "messages": [staff_message_json(m) for m in transcript.source_messages],
@@ -169,8 +201,20 @@ class StaffTicketRowOut(serializers.Serializer):
     awaiting_operator_reply = serializers.BooleanField()
 
 
+class SearchHitsOut(serializers.Serializer):
+    """HTML: the text escaped, the matched words in `<mark>…</mark>` (safe to insert as HTML)."""
+
+    subject = serializers.CharField()
+    agent_name = serializers.CharField()
+    snippet = serializers.CharField(help_text="Up to two fragments of the thread around the matches; \"\" if none.")
+
+
+class StaffTicketListRowOut(StaffTicketRowOut):
+    highlight = SearchHitsOut(allow_null=True, help_text="Search hits with `q`; null without.")
+
+
 class StaffTicketPageOut(serializers.Serializer):
-    results = StaffTicketRowOut(many=True)
+    results = StaffTicketListRowOut(many=True)
     next_cursor = serializers.CharField(allow_null=True)
 
 
@@ -202,8 +246,28 @@ class StaffTicketOut(StaffTicketRowOut):
     allowed_transitions = serializers.ListField(child=serializers.CharField())
 
 
+class TimelineActorOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TimelineActor.values)
+    username = serializers.CharField(allow_null=True, help_text="The operator's username; null for customer/system.")
+    name = serializers.CharField(help_text='Display name: the operator\'s name, "Customer" or "System".')
+
+
+class TimelineEventOut(serializers.Serializer):
+    """A change of the ticket (staff only; never in customer APIs, /demo or webhooks)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=TimelineKind.values)
+    actor = TimelineActorOut()
+    old = serializers.CharField(allow_null=True, help_text="Value before (null: none, e.g. unassigned).")
+    new = serializers.CharField(allow_null=True, help_text="Value after (null: none).")
+    created_at = serializers.DateTimeField()
+
+
 class StaffTranscriptOut(StaffTicketOut):
     messages = StaffMessageOut(many=True)
+    timeline = TimelineEventOut(many=True, help_text=(
+        "Status, assignee, priority, bounty and rating changes, oldest first. A separate list (not "
+        "interleaved with `messages`): merge by `created_at` to show one thread."))
     source_session = SourceSessionOut(allow_null=True)
 
 

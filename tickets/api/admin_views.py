@@ -17,6 +17,8 @@ from support_project.api.serializers import validate_body
 from .. import bounty, operators, search
 from ..models import Category, TicketStatus
 from .admin_serializers import (
+    INCLUDE_BOTS_HELP,
+    SEARCH_HELP,
     BountyDecisionOut,
     BountyIn,
     ReplyIn,
@@ -26,9 +28,9 @@ from .admin_serializers import (
     StaffTicketPageOut,
     StaffTranscriptOut,
     TicketPatchIn,
+    staff_list_row,
     staff_message_json,
     staff_ticket_json,
-    staff_ticket_row,
     staff_transcript_json,
 )
 
@@ -55,7 +57,8 @@ class StaffTicketListView(StaffView):
             OpenApiParameter("status", str, enum=TicketStatus.values),
             OpenApiParameter("category", str, enum=Category.values),
             OpenApiParameter("assignee", str, description='"me", "none" or a staff username'),
-            OpenApiParameter("q", str, description="Full-text search (subject, body, messages incl. internal notes)"),
+            OpenApiParameter("q", str, description=SEARCH_HELP),
+            OpenApiParameter("include_bots", bool, description=INCLUDE_BOTS_HELP),
             OpenApiParameter("limit", int), OpenApiParameter("cursor", str),
         ],
         responses=StaffTicketPageOut,
@@ -64,10 +67,10 @@ class StaffTicketListView(StaffView):
         params = validate_body(StaffTicketListParams, request.query_params.dict())
         tickets = search.ticket_list_for_staff(
             status=params.get("status"), category=params.get("category"), assignee=params.get("assignee"),
-            q=params.get("q"), staff_user=_staff_user(request),
+            q=params.get("q"), staff_user=_staff_user(request), include_bots=params.get("include_bots", False),
         )
         page = paginate(tickets, params=request.query_params, order=LIST_ORDER,
-                        serialize=lambda rows: [staff_ticket_row(t) for t in rows])
+                        serialize=lambda rows: [staff_list_row(t) for t in rows])
         return Response(page)
 
 
