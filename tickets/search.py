@@ -28,6 +28,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.models import Agent
 from demo_sessions.models import DemoSession, Message
 from support_project.api.errors import NotFound
 
@@ -66,7 +67,8 @@ def search_filter(q: str, *, include_bots: bool = False) -> Q:
     if _TICKET_ID_PREFIX.match(q):
         condition |= Q(public_id__startswith=q)  # the unique index's varchar_pattern_ops twin
     if _AGENT_ID_PREFIX.match(q):
-        condition |= Q(agent_id__startswith=q) if len(q) < 26 else Q(agent_id=q)
+        agents = Agent.objects.filter(id__startswith=q).values("id")  # LIKE 'agt_…%' on the agents' key
+        condition |= Q(agent_id=q) if len(q) == 26 else Q(agent_id__in=agents)
     return condition
 
 
