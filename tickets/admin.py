@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -76,8 +75,7 @@ class TicketAdmin(admin.ModelAdmin):
         return False  # the ledger references tickets
 
     def has_decide_bounty_permission(self, request: HttpRequest) -> bool:
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('decide_bounty', opts)}")
+        return request.user.has_perm(f"{self.opts.app_label}.decide_bounty")
 
     @admin.display(description="Charged")
     def charged(self, obj: Ticket) -> str:
