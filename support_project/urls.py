@@ -7,6 +7,12 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from . import health
 
+# Django admin's wording: operators land here from /admin/ and the Support Inbox.
+admin.site.site_header = "411data Support · Django admin"
+admin.site.site_title = "411data Support admin"
+admin.site.index_title = "Tickets, bounties and customers"
+admin.site.site_url = "/ui-traffic"  # "View site" → the Support Inbox
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("billing.api.urls")),

@@ -36,12 +36,23 @@ def _transcript_line(item: Any) -> str:
                        " [INTERNAL NOTE]" if item.internal else "", when, item.text)
 
 
+class PaymentMethodFilter(admin.SimpleListFilter):
+    title = "paid with"
+    parameter_name = "payment_method"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(PAYMENT_METHOD_LABELS.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        return queryset.filter(payment_method=self.value()) if self.value() else queryset
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = ("number", "subject", "category", "status", "priority", "agent", "assignee", "bounty_status",
                     "awaiting_operator", "message_count", "last_activity_at")
     list_display_links = ("number", "subject")
-    list_filter = ("status", "category", "priority", "bounty_status", "awaiting_operator", "payment_method",
+    list_filter = ("status", "category", "priority", "bounty_status", "awaiting_operator", PaymentMethodFilter,
                    ("assignee", admin.RelatedOnlyFieldListFilter))
     search_fields = ("=number", "=public_id", "subject", "agent__name", "=agent__id")
     list_select_related = ("agent", "assignee")
