@@ -20,6 +20,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from demo_sessions.models import Author, Message
 
+from .models import Ticket
+
 # Bot and triage text, left out of searches by default: the triage bot's quoted recipes, the
 # Enrich Agent's answers in the source chat, system notices ("Bug bounty credited…").
 BOT_AUTHORS = (Author.TRIAGE_BOT, Author.ASSISTANT, Author.SYSTEM)
@@ -33,7 +35,7 @@ def _without_markers(expression: object) -> Func:
     return Func(expression, Value(START + STOP), Value(""), function="translate", output_field=TextField())
 
 
-def with_search_hits(qs: QuerySet, *, query: SearchQuery, include_bots: bool) -> QuerySet:
+def with_search_hits(qs: QuerySet[Ticket], *, query: SearchQuery, include_bots: bool) -> QuerySet[Ticket]:
     """Annotate `search_subject`, `search_agent` and `search_snippet` (marked text) on PostgreSQL.
 
     They are output columns of the list query: PostgreSQL computes them only for the rows the
