@@ -80,6 +80,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `{{ text|markdown }}` everywhere: the one sanitising renderer (support_project/rendering.py).
+            "builtins": ["support_project.template_filters"],
         },
     },
 ]
