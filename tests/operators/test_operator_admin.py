@@ -128,6 +128,11 @@ def test_operators_read_but_cannot_edit_and_pages_show_no_save_buttons(seeded_op
         assert response.status_code == 200, url
         assert 'name="_save"' not in response.content.decode(), url
     assert 'name="_save"' not in admin_client.get(pages[0]).content.decode()  # not for superusers either
+    from webhooks.models import Delivery, Event
+
+    event = Event.objects.order_by("seq").first()
+    assert event is not None and not Delivery.objects.exists()
+    assert 'name="_save"' not in admin_client.get(f"/django-admin/webhooks/event/{event.pk}/change/").content.decode()
     assert client.get("/django-admin/billing/ledgerentry/").status_code == 200
     for forbidden in ("/django-admin/webhooks/subscription/", "/django-admin/auth/user/",
                       "/django-admin/accounts/apitoken/", f"/django-admin/accounts/agent/{agent_a.agent.pk}/adjust/",

@@ -66,6 +66,10 @@ def test_it_finds_a_ticket_by_id_prefix_and_by_number(agent_a, staff):
     assert _numbers(staff.client.get(f"{ADMIN}", {"q": f"#{second.number}"})) == [second.number]
     assert _numbers(staff.client.get(f"{ADMIN}?q={second.number}")) == [second.number]
     assert _numbers(staff.client.get(f"{ADMIN}?q=tkt_zzzzzzzzzzzzzzzzzzzzzz")) == []
+    # A bare number is also a word (a ticket mentioning "error 2"); with # it is only the ticket.
+    mentions = open_ticket(agent_a, subject="Error", body=f"It says error {first.number} then quits.")
+    assert _numbers(staff.client.get(f"{ADMIN}?q={first.number}")) == sorted([first.number, mentions.number])
+    assert _numbers(staff.client.get(f"{ADMIN}", {"q": f"#{first.number}"})) == [first.number]
     assert _numbers(staff.client.get(f"{ADMIN}?q=tkt_%25")) == []  # a LIKE wildcard is not a prefix
 
 

@@ -29,8 +29,9 @@ from .serializers import BountyOut
 
 SEARCH_HELP = (
     "Search. Words (websearch syntax: `export -csv \"time out\"`) match the customer's name, the subject, "
-    "the body and the thread's messages by people (internal notes too); `#12` or `12` finds ticket 12; "
-    "`tkt_ab…` finds tickets whose id starts so; `agt_…` an agent's tickets by (a prefix of) its id. "
+    "the body and the thread's messages by people (internal notes too); `#12` finds ticket 12 (and only "
+    "it), `12` ticket 12 or the word; `tkt_ab…` finds tickets whose id starts so; `agt_…` an agent's "
+    "tickets by (a prefix of) its id. "
     "Each row then carries `highlight`."
 )
 INCLUDE_BOTS_HELP = (
