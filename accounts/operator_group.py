@@ -40,18 +40,17 @@ def operator_group_sync(*, apps: Any = None) -> Any:
 
     `apps` is a migration's historical registry (or None for the live models). Returns the group.
     """
+    from django.apps import apps as live_apps
     from django.db.models import Q
 
-    if apps is None:
-        from django.contrib.auth.models import Group, Permission
-    else:
-        Group, Permission = apps.get_model("auth", "Group"), apps.get_model("auth", "Permission")  # noqa: N806
-    group, _ = Group.objects.get_or_create(name=OPERATOR_GROUP)
+    registry = apps if apps is not None else live_apps
+    group_model, permission_model = registry.get_model("auth", "Group"), registry.get_model("auth", "Permission")
+    group, _ = group_model.objects.get_or_create(name=OPERATOR_GROUP)
     wanted = Q(pk__in=[])
     for dotted in OPERATOR_PERMISSIONS:
         app_label, codename = dotted.split(".", 1)
         wanted |= Q(content_type__app_label=app_label, codename=codename)
-    group.permissions.set(Permission.objects.filter(wanted))
+    group.permissions.set(permission_model.objects.filter(wanted))
     return group
 
 

@@ -23,7 +23,8 @@ from support_project.api.errors import ApiError
 
 from .bounty import CONFIRM, REJECT, bounty_decide
 from .models import Ticket
-from .timeline import event_summary, thread_with_events, timeline_for_ticket
+from .search import ticket_timeline_for_staff
+from .timeline import thread_with_events
 
 PAYMENT_METHOD_LABELS = {"virtual_balance": "Virtual balance", "x402": "x402 payment (USDC)"}
 
@@ -31,7 +32,7 @@ PAYMENT_METHOD_LABELS = {"virtual_balance": "Virtual balance", "x402": "x402 pay
 def _transcript_line(item: Any) -> str:
     when = item.created_at.strftime("%Y-%m-%d %H:%M")
     if getattr(item, "is_timeline_event", False):
-        return format_html("<em>[EVENT] {} · {}</em>", event_summary(item), when)
+        return format_html("<em>[EVENT] {} · {}</em>", item.summary, when)
     return format_html("<strong>{}{}</strong> · {}<br>{}", item.author_name or item.author,
                        " [INTERNAL NOTE]" if item.internal else "", when, item.text)
 
@@ -104,7 +105,7 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description="Transcript (internal notes and timeline events marked)")
     def transcript(self, obj: Ticket) -> str:
         rows = list(Message.objects.filter(session_id=obj.support_session_id).order_by("created_at", "id"))
-        items = thread_with_events(rows, timeline_for_ticket(ticket=obj))
+        items = thread_with_events(rows, ticket_timeline_for_staff(ticket=obj))
         return format_html('<ol class="admin-transcript">{}</ol>', format_html_join("", "<li>{}</li>", (
             (_transcript_line(item),) for item in items
         )))

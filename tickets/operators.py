@@ -20,15 +20,10 @@ from .search import staff_user_by_username
 from .selectors import ticket_event_json
 from .services import _emit, thread_message_add, ticket_lock
 from .status import Actor, check_transition, status_after_operator_reply
-from .timeline import timeline_record
+from .timeline import staff_display_name, timeline_record
 
 MAX_REPLY_CHARS = 10_000
 UNCHANGED: Any = object()  # "field not sent" for partial updates (None means "unassign")
-
-
-def staff_display_name(user: Any) -> str:
-    """How an operator appears in a thread: full name, else username."""
-    return (user.get_full_name() or "").strip() or user.get_username()
 
 
 def _clean_text(text: str) -> str:

@@ -9,8 +9,8 @@ Write: `timeline_record(...)`, called by the service that makes the change, insi
 `services.ticket_close_by_customer` (close). A ticket rating service records
 `kind=TimelineKind.RATING, old="" (or the previous score), new="5"`.
 
-Read: `timeline_for_ticket` (one query, actor joined) and `thread_with_events`, which interleaves
-events with the thread's messages by time for the inbox page.
+Read: `search.ticket_timeline_for_staff` (one query, actor joined; staff reads live there) and
+`thread_with_events` here, which interleaves events with the thread's messages by time.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from django.utils import timezone
 from demo_sessions.models import Message
 
 from .models import Ticket, TicketEvent, TimelineActor, TimelineKind
+
+
+def staff_display_name(user: Any) -> str:
+    """How an operator appears in a thread and the timeline: full name, else username."""
+    return (user.get_full_name() or "").strip() or user.get_username()
 
 
 def _value(value: object) -> str:
@@ -59,20 +64,11 @@ def timeline_record(
     actor_kind = TimelineActor(actor_kind)
     if actor_kind == TimelineActor.STAFF and actor is None:
         raise ValueError("a staff event needs the staff user as `actor`")
-    actor_name = ""
-    if actor is not None:
-        from .operators import staff_display_name
-
-        actor_name = staff_display_name(actor)
+    actor_name = staff_display_name(actor) if actor is not None else ""
     return TicketEvent.objects.create(
         ticket_id=ticket.pk, kind=kind, actor_kind=actor_kind, actor=actor, actor_name=actor_name[:150],
         old=old_text[:150], new=new_text[:150], created_at=now or timezone.now(),
     )
-
-
-def timeline_for_ticket(*, ticket: Ticket) -> list[TicketEvent]:
-    """A ticket's events, oldest first. One query (the actor is joined). Staff surfaces only."""
-    return list(TicketEvent.objects.filter(ticket_id=ticket.pk).select_related("actor").order_by("created_at", "id"))
 
 
 def thread_with_events(messages: Sequence[Message], events: Sequence[TicketEvent]) -> list[Message | TicketEvent]:
@@ -86,7 +82,3 @@ def thread_with_events(messages: Sequence[Message], events: Sequence[TicketEvent
     return [row[3] for row in merged]
 
 
-
-def event_summary(event: TicketEvent) -> str:
-    """One plain-text line: "Olivia changed status: open → pending"."""
-    return event.summary

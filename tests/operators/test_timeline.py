@@ -12,7 +12,8 @@ from django.db import transaction
 
 from tickets import bounty, operators
 from tickets.models import Ticket, TicketEvent, TimelineActor, TimelineKind
-from tickets.timeline import thread_with_events, timeline_for_ticket, timeline_record
+from tickets.search import ticket_timeline_for_staff
+from tickets.timeline import thread_with_events, timeline_record
 from webhooks.models import Event
 
 from .conftest import ADMIN
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _timeline(ticket: Ticket) -> list[tuple[str, str, str, str, str]]:
-    return [(e.kind, e.actor_kind, e.actor_name, e.old, e.new) for e in timeline_for_ticket(ticket=ticket)]
+    return [(e.kind, e.actor_kind, e.actor_name, e.old, e.new) for e in ticket_timeline_for_staff(ticket=ticket)]
 
 
 def test_staff_changes_record_one_event_each_with_who_and_from_to(bug, staff):
@@ -61,7 +62,7 @@ def test_customer_reopen_and_close_are_recorded_as_the_customers(agent_a, bug, s
         ("status", "customer", "", "resolved", "open"),
         ("status", "customer", "", "open", "closed"),
     ]
-    labels = [e.summary for e in timeline_for_ticket(ticket=bug)]
+    labels = [e.summary for e in ticket_timeline_for_staff(ticket=bug)]
     assert labels == ["Olivia Operator changed status: open → resolved", "Customer changed status: resolved → open",
                       "Customer changed status: open → closed"]
 
@@ -148,7 +149,7 @@ def test_the_inbox_thread_shows_events_between_messages_apart_from_notes(bug, st
 def test_events_interleave_by_time_with_messages_first_on_ties(bug, staff):
     operators.ticket_reply(ticket=bug, staff_user=staff.user, text="Looking")
     messages = list(bug.support_session.messages.order_by("created_at", "id"))
-    items = thread_with_events(messages, timeline_for_ticket(ticket=bug))
+    items = thread_with_events(messages, ticket_timeline_for_staff(ticket=bug))
     assert [getattr(i, "kind", None) or i.text for i in items] == [
         "After 30 s the CSV export fails.", "Looking", "status"]
 

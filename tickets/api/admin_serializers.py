@@ -143,7 +143,7 @@ def staff_list_row(ticket: Ticket) -> dict[str, Any]:
 
 
 def staff_event_json(event: TicketEvent) -> dict[str, Any]:
-    """A timeline event (staff only). Needs `actor` select_related (timeline_for_ticket does)."""
+    """A timeline event (staff only). Needs `actor` select_related (search.ticket_timeline_for_staff does)."""
     return {
         "id": event.id,
         "kind": event.kind,
