@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Agent
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
 from .models import DemoSession, Message, SessionKind
 

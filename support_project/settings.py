@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "billing",
     "demo_sessions",
     "tickets",
+    "agent",
     "webhooks",
     "cookbook",
 ]

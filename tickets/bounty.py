@@ -30,7 +30,7 @@ from billing.models import LedgerKind
 from billing.money import usd_str
 from billing.services import ledger_credit_once
 from demo_sessions.models import Author
-from support_project.api.errors import Conflict, ValidationFailed
+from support_project.domain import Conflict, InvalidInput
 
 from .models import BountyStatus, Category, Ticket
 from .selectors import bounty_json, ticket_event_json
@@ -58,10 +58,10 @@ def bounty_decide(*, ticket: Ticket, staff_user: Any, decision: str, note: str =
     broker message; confirming an awarded one, or rejecting a rejected one, changes nothing.
     """
     if decision not in DECISIONS:
-        raise ValidationFailed(details={"decision": ['Must be "confirm" or "reject".']})
+        raise InvalidInput(details={"decision": ['Must be "confirm" or "reject".']})
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise ValidationFailed(details={"note": [f"Ensure this field has no more than {MAX_NOTE_CHARS} characters."]})
+        raise InvalidInput(details={"note": [f"Ensure this field has no more than {MAX_NOTE_CHARS} characters."]})
     if ticket.category != Category.BUG:
         raise Conflict("BOUNTY_NOT_ELIGIBLE", "Only bug tickets are eligible for a bug bounty.")
 

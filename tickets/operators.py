@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo_sessions.models import Author, Message
-from support_project.api.errors import ValidationFailed
+from support_project.domain import InvalidInput
 
 from .models import Priority, Ticket, TicketStatus
 from .search import staff_user_by_username
@@ -33,9 +33,9 @@ def staff_display_name(user: Any) -> str:
 def _clean_text(text: str) -> str:
     text = text.strip()
     if not text:
-        raise ValidationFailed("The reply is empty.", details={"text": ["This field may not be blank."]})
+        raise InvalidInput("The reply is empty.", details={"text": ["This field may not be blank."]})
     if len(text) > MAX_REPLY_CHARS:
-        raise ValidationFailed(details={"text": [f"Ensure this field has no more than {MAX_REPLY_CHARS} characters."]})
+        raise InvalidInput(details={"text": [f"Ensure this field has no more than {MAX_REPLY_CHARS} characters."]})
     return text
 
 
@@ -87,16 +87,16 @@ def ticket_update_by_staff(
     assignment is staff-internal and emits nothing. Re-sending current values changes nothing.
     """
     if priority is not None and priority not in Priority.values:
-        raise ValidationFailed(details={"priority": [f"Must be one of: {', '.join(Priority.values)}."]})
+        raise InvalidInput(details={"priority": [f"Must be one of: {', '.join(Priority.values)}."]})
     if support_status is not None and support_status not in TicketStatus.values:
-        raise ValidationFailed(details={"support_status": [f"Must be one of: {', '.join(TicketStatus.values)}."]})
+        raise InvalidInput(details={"support_status": [f"Must be one of: {', '.join(TicketStatus.values)}."]})
     assignee_user: Any = UNCHANGED
     if assignee is not UNCHANGED:
         assignee_user = None
         if assignee is not None:
             assignee_user = staff_user_by_username(username=assignee)
             if assignee_user is None:
-                raise ValidationFailed(details={"assignee": ["Must be the username of an active staff member, or null."]})
+                raise InvalidInput(details={"assignee": ["Must be the username of an active staff member, or null."]})
 
     with transaction.atomic(durable=True):
         locked = ticket_lock(ticket_pk=ticket.pk)

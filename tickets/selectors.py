@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Agent
 from billing.money import usd_str
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
 from .models import BountyStatus, Category, Ticket
 from .status import Actor, allowed_transitions

@@ -20,8 +20,8 @@ from billing.idempotency import StoredResponse
 from billing.money import usd_str
 from billing.paywall import Charge, PaidRequest, run_paid
 from demo_sessions.models import Author, DemoSession, Message, SessionKind, preview_of
-from support_project.api.errors import Conflict
 from support_project.api.serializers import rfc3339
+from support_project.domain import Conflict
 from support_project.ids import new_id, new_session_id
 
 from .models import BountyStatus, Category, Ticket, TicketStatus

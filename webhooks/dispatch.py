@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from support_project.api.errors import Conflict
+from support_project.domain import Conflict
 
 from . import delivery as transport
 from .models import (

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Agent
-from support_project.api.errors import Conflict, ValidationFailed
+from support_project.domain import Conflict, InvalidInput
 from support_project.ids import new_id
 
 from . import ssrf
@@ -81,13 +81,13 @@ def _check_url(callback_url: str) -> None:
     try:
         ssrf.check_callback_url(callback_url)
     except ssrf.BlockedDestination as exc:
-        raise ValidationFailed("The callback URL is not allowed.", details={"callback_url": [str(exc)]})
+        raise InvalidInput("The callback URL is not allowed.", details={"callback_url": [str(exc)]})
 
 
 def _check_event_types(event_types: list[str]) -> None:
     bad = sorted(set(event_types) - EMITTABLE_TYPES)
     if bad:
-        raise ValidationFailed(details={"event_types": [f"Unknown event type: {t}." for t in bad]})
+        raise InvalidInput(details={"event_types": [f"Unknown event type: {t}." for t in bad]})
 
 
 def _lock_owner(owner: Owner) -> None:
@@ -114,9 +114,9 @@ def subscription_create(
     """A new active subscription and its signing secret (shown to the caller once)."""
     _check_event_types(event_types)
     if auth_mode == AuthMode.HMAC_BEARER and not bearer_token:
-        raise ValidationFailed(details={"bearer_token": ["Required when auth_mode is hmac_bearer."]})
+        raise InvalidInput(details={"bearer_token": ["Required when auth_mode is hmac_bearer."]})
     if auth_mode == AuthMode.HMAC and bearer_token:
-        raise ValidationFailed(details={"bearer_token": ["Only allowed when auth_mode is hmac_bearer."]})
+        raise InvalidInput(details={"bearer_token": ["Only allowed when auth_mode is hmac_bearer."]})
     _check_url(callback_url)  # DNS happens here, before any row lock is taken
     with transaction.atomic():
         _lock_owner(owner)

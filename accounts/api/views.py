@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.money import usd_str
-from support_project.api.errors import NotFound, ValidationFailed
 from support_project.api.serializers import reject_body, validate_body
+from support_project.domain import InvalidInput, NotFound
 
 from .. import selectors, services
 from ..permissions import IsAdminBearer, IsAgent
@@ -33,7 +33,7 @@ from .serializers import (
 def _refuse_idempotency_key(request: Request) -> None:
     # Replaying would mean storing a plaintext token: routes that mint secrets don't take the header.
     if request.headers.get("Idempotency-Key"):
-        raise ValidationFailed(
+        raise InvalidInput(
             "Routes that return a new secret don't accept Idempotency-Key (we never store secrets).",
             details={"Idempotency-Key": ["Not accepted on this route."]},
         )

@@ -1,9 +1,8 @@
 from django.urls import path
 
-from . import chat_views, views
+from . import views
 
 urlpatterns = [
-    path("demo/chat", chat_views.ChatView.as_view(), name="demo-chat"),
     path("demo/sessions", views.SessionsView.as_view(), name="demo-sessions"),
     path("demo/sessions/<str:session_id>", views.SessionDetailView.as_view(), name="demo-session"),
     path("demo/sessions/<str:session_id>/messages", views.SessionMessagesView.as_view(), name="demo-session-messages"),

@@ -15,9 +15,9 @@ from billing.money import usd_str
 from billing.paywall import to_response
 from demo_sessions.models import SessionKind
 from demo_sessions.selectors import session_get_for_agent
-from support_project.api.errors import NotFound, ValidationFailed
 from support_project.api.pagination import paginate
 from support_project.api.serializers import reject_body, validate_body
+from support_project.domain import InvalidInput, NotFound
 
 from .. import selectors, services
 from .serializers import PaymentRequiredOut, TicketCreatedOut, TicketCreateIn, TicketListParams, TicketOut, TicketPageOut
@@ -72,7 +72,7 @@ class TicketsView(APIView):
                 source = session_get_for_agent(agent=request.auth.agent, session_id=data["source_session_id"],
                                                kind=SessionKind.ENRICH)
             except NotFound as exc:  # a field error: the body is what's wrong
-                raise ValidationFailed(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
+                raise InvalidInput(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
         stored = services.ticket_open(
             agent=request.auth.agent, category=data["category"], subject=data["subject"], body=data["body"],
             source_session=source, resource_url=request.build_absolute_uri(request.path),

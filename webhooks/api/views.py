@@ -20,9 +20,9 @@ from rest_framework.views import APIView
 
 from accounts.models import Scope
 from accounts.permissions import IsAdminBearer, IsStaff, require_scope
-from support_project.api.errors import ValidationFailed
 from support_project.api.pagination import paginate, parse_limit
 from support_project.api.serializers import validate_body
+from support_project.domain import InvalidInput
 
 from .. import dispatch, selectors, services
 from ..catalog import catalog_json
@@ -205,7 +205,7 @@ def _decode_feed_cursor(raw: str | None) -> int:
         return 0
     if raw.startswith("ev_") and raw[3:].isdigit() and len(raw) < 24:
         return int(raw[3:])
-    raise ValidationFailed("after is not a cursor this feed returned.", details={"after": ["Invalid cursor."]})
+    raise InvalidInput("after is not a cursor this feed returned.", details={"after": ["Invalid cursor."]})
 
 
 # --- staff (/api/admin/): staff-scope subscriptions ------------------------------------------------

@@ -1,7 +1,7 @@
 """The one tool registry (SPEC §5), served to the Enrich Agent chat and over MCP.
 
 Each tool is a thin adapter over the services and selectors the REST routes use — same price,
-validation, ownership and idempotency. Tools raise `ApiError`s; each front end turns them into
+validation, ownership and idempotency. Tools raise `DomainError`s; each front end turns them into
 its own error shape (a chat tool result, an MCP tool error) with the same code and details.
 """
 
@@ -16,8 +16,9 @@ from rest_framework import exceptions as drf_exceptions
 
 from accounts.models import Agent, Scope
 from accounts.principal import Principal
-from support_project.api.errors import ApiError, InsufficientScope, NotFound, ValidationFailed, field_details
+from support_project.api.errors import error_body, field_details
 from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
+from support_project.domain import DomainError, Forbidden, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class Tool:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class ToolNotFound(ApiError):
-    status_code, code, message = 404, "UNKNOWN_TOOL", "No such tool."
+class ToolNotFound(NotFound):
+    code, message = "UNKNOWN_TOOL", "No such tool."
 
 
 REGISTRY: dict[str, Tool] = {}
@@ -61,25 +62,25 @@ def tool(**spec: Any) -> Callable[[Callable[[ToolContext, dict[str, Any]], dict[
 
 
 def tool_call(*, name: str, arguments: Any, context: ToolContext) -> dict[str, Any]:
-    """Run one tool: scope check, argument validation, then the service. Raises ApiError."""
+    """Run one tool: scope check, argument validation, then the service. Raises DomainError."""
     found = REGISTRY.get(name)
     if found is None:
         raise ToolNotFound(f"No tool named {name!r}. Known tools: {', '.join(sorted(REGISTRY))}.")
     if context.principal.agent is None:
-        raise InsufficientScope("Tools act for an agent; staff tokens can't call them.")
+        raise Forbidden("Tools act for an agent; staff tokens can't call them.")
     if found.scopes and not context.principal.has_any_scope(*found.scopes):
-        raise InsufficientScope(
+        raise Forbidden(
             f"This usage key lacks the scope {name} needs: {' or '.join(found.scopes)}.",
             details={"required_scopes": list(found.scopes)},
         )
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):
-        raise ValidationFailed("Tool arguments must be a JSON object.", details={"non_field_errors": ["Expected an object."]})
+        raise InvalidInput("Tool arguments must be a JSON object.", details={"non_field_errors": ["Expected an object."]})
     try:
         return found.handler(context, arguments)
     except drf_exceptions.ValidationError as exc:
-        raise ValidationFailed("The tool arguments are invalid.", details=field_details(exc.detail)) from exc
+        raise InvalidInput("The tool arguments are invalid.", details=field_details(exc.detail)) from exc
 
 
 def _ticket_brief(ticket: Any) -> dict[str, Any]:
@@ -145,7 +146,7 @@ def submit_support_request(ctx: ToolContext, args: dict[str, Any]) -> dict[str, 
         try:
             source = session_get_for_agent(agent=ctx.agent, session_id=data["source_session_id"], kind=SessionKind.ENRICH)
         except NotFound as exc:
-            raise ValidationFailed(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
+            raise InvalidInput(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
     stored = ticket_open(
         agent=ctx.agent, category=data["category"], subject=data["subject"], body=data["body"], source_session=source,
         resource_url=f"{ctx.base_url}/api/v1/support/tickets", idempotency_key=key,
@@ -288,12 +289,12 @@ def agents_balance(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     from billing.money import usd_str
 
     if args:
-        raise ValidationFailed(details={name: ["Unknown field."] for name in args})
+        raise InvalidInput(details={name: ["Unknown field."] for name in args})
     balance = Agent.objects.values_list("balance_micros", flat=True).get(id=ctx.agent.id)
     return {"agent_id": ctx.agent.id, "virtual_balance_usd": usd_str(balance),
             "ticket_price_usd": usd_str(settings.TICKET_PRICE_MICROS)}
 
 
-def tool_error_payload(exc: ApiError) -> dict[str, Any]:
-    """The SPEC §1 envelope of an error, for chat tool results and MCP tool errors."""
-    return {"code": exc.code, "message": exc.message, "details": exc.details, **exc.extra}
+def tool_error_payload(exc: DomainError) -> dict[str, Any]:
+    """The SPEC §1 envelope of an error, for chat tool results and MCP tool errors (the REST mapping)."""
+    return error_body(exc)

@@ -17,11 +17,11 @@ from accounts.permissions import require_scope
 from billing import idempotency
 from billing.idempotency import StoredResponse
 from billing.paywall import to_response
+from demo_sessions import selectors
+from demo_sessions.api.serializers import MessageOut
 from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
 
-from .. import selectors
 from ..chat.service import chat_turn
-from .serializers import MessageOut
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 

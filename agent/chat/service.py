@@ -23,11 +23,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.principal import Principal
+from agent.tools import REGISTRY, ToolContext, tool_call, tool_error_payload
 from demo_sessions.models import Author, DemoSession, Message, SessionKind, preview_of
 from demo_sessions.selectors import public_messages, session_get_for_agent
 from demo_sessions.services import enrich_session_create
-from demo_sessions.tools import REGISTRY, ToolContext, tool_call, tool_error_payload
-from support_project.api.errors import ApiError, Conflict
+from support_project.domain import Conflict, DomainError
 
 from .base import ChatProvider, HistoryItem, ProviderError, ToolOutcome, TurnInput, provider_get
 from .builtin import ticket_confirmation
@@ -82,7 +82,7 @@ class _ToolRecorder:
             })
         try:
             return ToolOutcome(name, arguments, result=tool_call(name=name, arguments=arguments, context=self.context))
-        except ApiError as exc:
+        except DomainError as exc:
             return ToolOutcome(name, arguments, error=tool_error_payload(exc))
         except Exception:  # noqa: BLE001 - a crashing tool must not lose the turn; it is logged with its trace
             logger.exception("chat tool %s crashed", name)
