@@ -17,8 +17,7 @@ from support_project.domain import InvalidInput
 
 from .models import Priority, Ticket, TicketStatus
 from .search import staff_user_by_username
-from .selectors import ticket_event_json
-from .services import _emit, thread_message_add, ticket_lock
+from .services import _emit, thread_message_add, ticket_lock, ticket_shape
 from .status import Actor, check_transition, status_after_operator_reply
 
 MAX_REPLY_CHARS = 10_000
@@ -123,6 +122,6 @@ def ticket_update_by_staff(
                 setattr(locked, field, value)
             visible = {k: v for k, v in changes.items() if k != "assignee"}
             if visible:
-                _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_event_json(locked), "changes": visible})
+                _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_shape(locked), "changes": visible})
     ticket.refresh_from_db()
     return TicketChanges(ticket=ticket, changes=changes)

@@ -17,8 +17,7 @@ from accounts.permissions import require_scope
 from billing import idempotency
 from billing.idempotency import StoredResponse
 from billing.paywall import to_response
-from demo_sessions import selectors
-from demo_sessions.api.serializers import MessageOut
+from demo_sessions.serializers import MessageOut
 from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
 
 from ..chat.service import chat_turn
@@ -72,7 +71,7 @@ class ChatView(APIView):
             ticket = {k: v for k, v in result.ticket.items() if k != "replayed"} if result.ticket else None
             body = {
                 "session_id": result.session.id,
-                "messages": [selectors.message_json(m) for m in result.messages],
+                "messages": MessageOut(result.messages, many=True).data,
                 "tool_calls": [call.as_json() for call in result.tool_calls],
                 "ticket": ticket,
             }
