@@ -30,7 +30,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Agent
 from demo_sessions.models import DemoSession, Message
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
 from .models import Ticket, TicketEvent, TicketStatus
 from .search_highlight import BOT_AUTHORS, with_search_hits
