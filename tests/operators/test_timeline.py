@@ -103,10 +103,10 @@ def test_timeline_record_refuses_misuse(bug):
 
 
 def test_a_failed_change_records_nothing(bug, staff):
-    from support_project.api.errors import ApiError
+    from support_project.domain import Conflict
 
     operators.ticket_update_by_staff(ticket=bug, staff_user=staff.user, support_status="closed")
-    with pytest.raises(ApiError):  # closed → pending is not a staff transition
+    with pytest.raises(Conflict):  # closed → pending is not a staff transition
         operators.ticket_update_by_staff(ticket=bug, staff_user=staff.user, priority="urgent",
                                          support_status="pending")
     assert _timeline(bug) == [("status", "staff", "Olivia Operator", "open", "closed")]

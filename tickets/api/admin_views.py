@@ -27,9 +27,9 @@ from .admin_serializers import (
     ReplyOut,
     StaffMessageOut,
     StaffTicketListParams,
+    StaffTicketListRowOut,
     StaffTicketOut,
     StaffTicketPageOut,
-    StaffTicketListRowOut,
     StaffTranscriptOut,
     TicketPatchIn,
 )
