@@ -104,7 +104,7 @@ def _query(filters: dict[str, str], **overrides: str | None) -> str:
 def inbox(request: HttpRequest) -> HttpResponse:
     filters = InboxFilterForm(request.GET).filters()
     cursor = filters.pop("cursor", "")
-    scope = {"category": filters.get("category"), "assignee": filters.get("assignee"), "q": filters.get("q"),
+    scope: dict[str, Any] = {"category": filters.get("category"), "assignee": filters.get("assignee"), "q": filters.get("q"),
              "staff_user": request.user, "include_bots": bool(filters.get("include_bots"))}
     tickets = search.ticket_list_for_staff(status=filters.get("status"), **scope)
     try:
