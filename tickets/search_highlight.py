@@ -10,6 +10,7 @@ become `<mark>…</mark>`: customer text can never inject markup, or fake a high
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import StringAgg
@@ -52,13 +53,18 @@ def with_search_hits(qs: QuerySet[Ticket], *, query: SearchQuery, include_bots: 
         output_field=TextField(),
     )
     snippet_source = Func(thread_text, Value(SNIPPET_SOURCE_CHARS), function="left", output_field=TextField())
-    marks = {"config": "english", "start_sel": START, "stop_sel": STOP}
     return qs.annotate(
-        search_subject=SearchHeadline(_without_markers(F("subject")), query, highlight_all=True, **marks),
-        search_agent=SearchHeadline(_without_markers(F("agent__name")), query, highlight_all=True, **marks),
-        search_snippet=SearchHeadline(_without_markers(snippet_source), query, max_words=24, min_words=8,
-                                      max_fragments=2, fragment_delimiter=" … ", **marks),
+        search_subject=_headline(F("subject"), query, highlight_all=True),
+        search_agent=_headline(F("agent__name"), query, highlight_all=True),
+        search_snippet=_headline(snippet_source, query, max_words=24, min_words=8, max_fragments=2,
+                                 fragment_delimiter=" … "),
     )
+
+
+def _headline(text: object, query: SearchQuery, **options: Any) -> SearchHeadline:
+    """ts_headline over `text` (markers removed first) with our markers as StartSel/StopSel."""
+    return SearchHeadline(_without_markers(text), query, config="english", start_sel=START, stop_sel=STOP,
+                          **options)
 
 
 def highlight_html(text: str | None, *, only_if_matched: bool = False) -> SafeString:
