@@ -139,6 +139,11 @@ def thread_message_add(
         changes["status"] = new_status
     if awaiting_operator is not None:
         changes["awaiting_operator"] = awaiting_operator
+        # The customer's wait starts at their first unanswered message and ends with an answer.
+        if not awaiting_operator:
+            changes["awaiting_since"] = None
+        elif not ticket.awaiting_operator or ticket.awaiting_since is None:
+            changes["awaiting_since"] = now
     Ticket.objects.filter(pk=ticket.pk).update(**changes)
     old_status = ticket.status
     for field, value in changes.items():
