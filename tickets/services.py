@@ -97,7 +97,7 @@ def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str,
         support_session=session, source_session=source_session,
         charged_micros=settings.TICKET_PRICE_MICROS, payment_method=payment_method,
         bounty_status=BountyStatus.PENDING_REVIEW if category == Category.BUG else None,
-        created_at=now, updated_at=now, last_activity_at=now,
+        created_at=now, updated_at=now, last_activity_at=now, awaiting_since=now,
     )
     Message.objects.create(session=session, author=Author.USER, text=body, created_at=now)
     if source_session is not None:
