@@ -60,11 +60,24 @@ def queue_condition(key: str, *, staff_user: Any) -> Q:
     return Q()
 
 
+# The statuses a view can hold (None: any). A status filter outside them means "nothing" — known
+# here, without asking PostgreSQL, which would otherwise walk every row of that status to find none.
+_STATUSES: dict[str, tuple[str, ...] | None] = {NEEDS_REPLY: None, "mine": ACTIVE, "unassigned": ACTIVE,
+                                                "all": None, "closed": DONE}
+
+
+def _impossible(key: str, status: str | None) -> bool:
+    allowed = _STATUSES[key]
+    return bool(status) and allowed is not None and status not in allowed
+
+
 def ticket_queue_for_staff(*, queue: str, staff_user: Any, status: str | None = None, category: str | None = None,
                            assignee: str | None = None, q: str | None = None) -> QuerySet[Ticket]:
     """One view's tickets under the inbox filters (the caller orders by `QUEUES[queue].order` and pages)."""
     tickets = search.ticket_list_for_staff(status=status, category=category, assignee=assignee, q=q,
                                            staff_user=staff_user)
+    if _impossible(queue, status):
+        return tickets.none()
     return tickets.filter(queue_condition(queue, staff_user=staff_user))
 
 
@@ -75,6 +88,9 @@ def ticket_queue_counts(*, staff_user: Any, status: str | None = None, category:
                                         staff_user=staff_user)
     parts, params = [], []
     for key in QUEUES:
+        if _impossible(key, status):
+            parts.append(f"0 AS capped_{key}")
+            continue
         sub = base.filter(queue_condition(key, staff_user=staff_user)).order_by().values("pk")[:COUNT_CAP]
         sql, sub_params = sub.query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{key})")  # noqa: S608 - Django-compiled SQL, bound params

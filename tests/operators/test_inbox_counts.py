@@ -41,3 +41,12 @@ def test_counts_follow_the_filters(agent_a, staff):
     assert queues.ticket_queue_counts(staff_user=staff.user, q="charged") == {
         "needs_reply": 1, "mine": 0, "unassigned": 1, "all": 1, "closed": 0}
     assert queues.ticket_queue_counts(staff_user=staff.user, status="closed") == {k: 0 for k in everything}
+
+
+def test_a_status_outside_a_view_is_empty_without_asking_the_database(agent_a, staff, django_assert_num_queries):
+    open_ticket(agent_a)
+    with django_assert_num_queries(0):
+        assert list(queues.ticket_queue_for_staff(queue="closed", status="open", staff_user=staff.user)) == []
+        assert list(queues.ticket_queue_for_staff(queue="mine", status="resolved", staff_user=staff.user)) == []
+    assert queues.ticket_queue_counts(staff_user=staff.user, status="open") == {
+        "needs_reply": 1, "mine": 0, "unassigned": 1, "all": 1, "closed": 0}

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from demo_sessions.models import Message
 from tests.conftest import make_agent
 from tickets import operators, queues
 from tickets.models import SavedView, Ticket
@@ -180,3 +181,29 @@ def test_view_counts_are_bounded_at_two_sizes(staff, django_assert_num_queries):
         with django_assert_num_queries(1):
             counts = queues.ticket_queue_counts(staff_user=staff.user)
         assert counts["all"] == counts["needs_reply"] == counts["unassigned"] == (3 if rows == 3 else 43)
+
+
+def test_the_migration_backfills_the_waiting_clock(agent_a, staff):
+    import importlib
+
+    from django.db import connection
+
+    backfill = importlib.import_module("tickets.migrations.0003_inbox_awaiting_since_saved_replies_and_views").BACKFILL
+    untouched = open_ticket(agent_a, subject="Never answered")
+    answered = open_ticket(agent_a, subject="Answered")
+    again = open_ticket(agent_a, subject="Answered, then asked again")
+    operators.ticket_reply(ticket=answered, staff_user=staff.user, text="Done")
+    operators.ticket_reply(ticket=again, staff_user=staff.user, text="Done")
+    operators.ticket_reply(ticket=again, staff_user=staff.user, text="A later internal note", internal=True)
+    asked = Message.objects.create(session_id=again.support_session_id, author="user", text="Still broken",
+                                   created_at=timezone.now() + timedelta(seconds=5))
+    Message.objects.create(session_id=again.support_session_id, author="user", text="Hello?",
+                           created_at=timezone.now() + timedelta(seconds=9))
+    # What AddField's default left: a clock on every row (and the customer's messages above are waiting).
+    Ticket.objects.filter(pk=again.pk).update(awaiting_operator=True, awaiting_since=timezone.now())
+    Ticket.objects.update(awaiting_since=timezone.now() + timedelta(days=1))
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    since = dict(Ticket.objects.values_list("subject", "awaiting_since"))
+    assert since == {"Never answered": untouched.created_at, "Answered": None,
+                     "Answered, then asked again": asked.created_at}
