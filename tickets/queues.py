@@ -71,21 +71,21 @@ def _impossible(key: str, status: str | None) -> bool:
     return bool(status) and allowed is not None and status not in allowed
 
 
-def ticket_queue_for_staff(*, queue: str, staff_user: Any, status: str | None = None, category: str | None = None,
-                           assignee: str | None = None, q: str | None = None) -> QuerySet[Ticket]:
-    """One view's tickets under the inbox filters (the caller orders by `QUEUES[queue].order` and pages)."""
-    tickets = search.ticket_list_for_staff(status=status, category=category, assignee=assignee, q=q,
-                                           staff_user=staff_user)
+def ticket_queue_for_staff(*, queue: str, staff_user: Any, status: str | None = None,
+                           **search_filters: Any) -> QuerySet[Ticket]:
+    """One view's tickets under the inbox filters (the caller orders by `QUEUES[queue].order` and pages).
+
+    `search_filters` go to `search.ticket_list_for_staff` as they are (category, assignee, q, …).
+    """
+    tickets = search.ticket_list_for_staff(status=status, staff_user=staff_user, **search_filters)
     if _impossible(queue, status):
         return tickets.none()
     return tickets.filter(queue_condition(queue, staff_user=staff_user))
 
 
-def ticket_queue_counts(*, staff_user: Any, status: str | None = None, category: str | None = None,
-                        assignee: str | None = None, q: str | None = None) -> dict[str, int]:
+def ticket_queue_counts(*, staff_user: Any, status: str | None = None, **search_filters: Any) -> dict[str, int]:
     """{view: count, capped at COUNT_CAP} under the same filters. One query."""
-    base = search.ticket_list_for_staff(status=status, category=category, assignee=assignee, q=q,
-                                        staff_user=staff_user)
+    base = search.ticket_list_for_staff(status=status, staff_user=staff_user, **search_filters)
     parts, params = [], []
     for key in QUEUES:
         if _impossible(key, status):

@@ -71,8 +71,8 @@
     // Ctrl/Cmd+Enter in the reply box sends it (with Shift: send and resolve).
     if (mod && key === "Enter" && event.target && event.target.id === "reply-text") {
       event.preventDefault();
-      if (event.shiftKey && click("[data-key-send-resolve]")) return;
-      click("[data-key-send]");
+      if (event.shiftKey && click(".composer button[name=resolve]")) return;
+      click(".composer button[type=submit]:not([name])");
       return;
     }
     if (key === "Escape" && typing(event.target)) { event.target.blur(); return; }

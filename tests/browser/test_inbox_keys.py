@@ -209,7 +209,7 @@ def test_the_inbox_fits_a_390_px_phone(live_server, browser, screenshot_dir, sta
         page.screenshot(path=str(screenshot_dir / "inbox_phone_ticket.png"), full_page=False)
         page.screenshot(path=str(screenshot_dir / "inbox_phone_ticket_full.png"), full_page=True)
         bar.locator("text=Reply").click()
-        expect(page).to_have_url(f"{live_server.url}/ui-traffic/tickets/{ticket.number}#composer")
+        expect(page).to_have_url(f"{live_server.url}/ui-traffic/tickets/{ticket.number}#composer-h")
         bar.locator("text=Assign to me").click()
         expect(page.locator(".message--success")).to_contain_text("assignee — → olivia")
         _assert_fits(page)
