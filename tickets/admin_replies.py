@@ -34,6 +34,6 @@ class SavedReplyAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: SavedReply, form: Any, change: bool) -> None:
         # The ModelForm checks what the inbox's service checks (unique title, lengths, status choice).
         if not change:
-            obj.created_by = request.user
+            obj.created_by_id = request.user.pk
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)

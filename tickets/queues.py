@@ -86,7 +86,8 @@ def ticket_queue_for_staff(*, queue: str, staff_user: Any, status: str | None = 
 def ticket_queue_counts(*, staff_user: Any, status: str | None = None, **search_filters: Any) -> dict[str, int]:
     """{view: count, capped at COUNT_CAP} under the same filters. One query."""
     base = search.ticket_list_for_staff(status=status, staff_user=staff_user, **search_filters)
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for key in QUEUES:
         if _impossible(key, status):
             parts.append(f"0 AS capped_{key}")

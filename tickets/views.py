@@ -110,16 +110,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
     cursor = filters.pop("cursor", "")
     view = filters.get("view") or queues.DEFAULT_QUEUE
     queue = queues.QUEUES[view]
-    scope = {"status": filters.get("status"), "category": filters.get("category"),
-             "assignee": filters.get("assignee"), "q": filters.get("q"), "staff_user": request.user}
-    tickets = queues.ticket_queue_for_staff(queue=view, **scope)
+    status = filters.get("status")
+    # Whatever `search.ticket_list_for_staff` filters on, the view and its counts pass through.
+    search_filters: dict[str, Any] = {"category": filters.get("category"), "assignee": filters.get("assignee"),
+                                      "q": filters.get("q")}
+    tickets = queues.ticket_queue_for_staff(queue=view, staff_user=request.user, status=status, **search_filters)
     try:
         page = paginate(tickets, params={"limit": str(PAGE_SIZE), "cursor": cursor}, order=queue.order,
                         serialize=lambda rows: rows)
     except ValidationFailed:  # a mangled cursor: show the first page rather than an error
         cursor = ""
         page = paginate(tickets, params={"limit": str(PAGE_SIZE)}, order=queue.order, serialize=lambda rows: rows)
-    counts = queues.ticket_queue_counts(**scope)
+    counts = queues.ticket_queue_counts(staff_user=request.user, status=status, **search_filters)
     base = {k: v for k, v in filters.items() if k != "view"}
     tabs = [{"label": q.label, "value": key, "hint": q.hint, "url": "?" + _query(base, view=key),
              "count": _shown(counts[key], capped=counts[key] >= queues.COUNT_CAP)}
