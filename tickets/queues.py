@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 
-from support_project.api.errors import NotFound, ValidationFailed
+from support_project.domain import InvalidInput, NotFound
 
 from . import search
 from .models import SavedView, Ticket, TicketStatus
@@ -118,22 +118,22 @@ def saved_view_create(*, staff_user: Any, name: str, params: dict[str, str]) -> 
     """Save the current filters under a name (per operator; the same name replaces nothing: 400)."""
     name = " ".join(name.split())
     if not name:
-        raise ValidationFailed("Give the view a name.", details={"name": ["This field may not be blank."]})
+        raise InvalidInput("Give the view a name.", details={"name": ["This field may not be blank."]})
     if len(name) > MAX_VIEW_NAME_CHARS:
-        raise ValidationFailed(details={"name": [f"Ensure this field has no more than {MAX_VIEW_NAME_CHARS} characters."]})
+        raise InvalidInput(details={"name": [f"Ensure this field has no more than {MAX_VIEW_NAME_CHARS} characters."]})
     query = saved_view_query(params)
     if not query:
-        raise ValidationFailed("Nothing to save: choose a view or a filter first.",
+        raise InvalidInput("Nothing to save: choose a view or a filter first.",
                                details={"query": ["Choose a view or a filter first."]})
     with transaction.atomic():
         if SavedView.objects.filter(user_id=staff_user.pk).count() >= MAX_SAVED_VIEWS:
-            raise ValidationFailed(f"You have {MAX_SAVED_VIEWS} saved views; delete one first.",
+            raise InvalidInput(f"You have {MAX_SAVED_VIEWS} saved views; delete one first.",
                                    details={"name": [f"At most {MAX_SAVED_VIEWS} saved views per operator."]})
         try:
             with transaction.atomic():
                 return SavedView.objects.create(user_id=staff_user.pk, name=name, query=query)
         except IntegrityError as exc:
-            raise ValidationFailed(f"You already have a view named “{name}”.",
+            raise InvalidInput(f"You already have a view named “{name}”.",
                                    details={"name": ["You already have a view with this name."]}) from exc
 
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from support_project.api.errors import NotFound, ValidationFailed
+from support_project.domain import InvalidInput, NotFound
 
 from .models import SavedReply, Ticket, TicketStatus
 from .operators import MAX_REPLY_CHARS, staff_display_name
@@ -71,12 +71,12 @@ def _clean(title: str, body: str, set_status: str) -> tuple[str, str, str]:
     if set_status and set_status not in TicketStatus.values:
         errors["set_status"] = [f"Must be blank or one of: {', '.join(TicketStatus.values)}."]
     if errors:
-        raise ValidationFailed(details=errors)
+        raise InvalidInput(details=errors)
     return title, body, set_status
 
 
-def _title_taken() -> ValidationFailed:
-    return ValidationFailed("A saved reply with this title exists.",
+def _title_taken() -> InvalidInput:
+    return InvalidInput("A saved reply with this title exists.",
                             details={"title": ["A saved reply with this title already exists."]})
 
 

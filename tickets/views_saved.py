@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from support_project.api.errors import ApiError, NotFound
+from support_project.domain import DomainError, NotFound
 
 from . import queues, replies
 from .forms import InboxFilterForm, SavedReplyForm, SavedViewForm
@@ -53,7 +53,7 @@ def saved_replies(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             reply = replies.saved_reply_create(staff_user=request.user, **form.cleaned_data)
-        except ApiError as error:
+        except DomainError as error:
             messages.error(request, f"Not saved. {_api_error(error)}")
         else:
             messages.success(request, f"Saved reply “{reply.title}” added.")
@@ -76,7 +76,7 @@ def saved_reply_edit(request: HttpRequest, reply_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             replies.saved_reply_update(reply=reply, **form.cleaned_data)
-        except ApiError as error:
+        except DomainError as error:
             messages.error(request, f"Not saved. {_api_error(error)}")
         else:
             messages.success(request, f"Saved reply “{reply.title}” updated.")
@@ -127,7 +127,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         return _back_to_inbox(request, query)
     try:
         view = queues.saved_view_create(staff_user=request.user, name=form.cleaned_data["name"], params=filters)
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, f"View not saved. {_api_error(error)}")
         return _back_to_inbox(request, query)
     messages.success(request, f"View “{view.name}” saved.")

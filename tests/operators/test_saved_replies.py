@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from demo_sessions.models import Message
-from support_project.api.errors import NotFound, ValidationFailed
+from support_project.domain import InvalidInput, NotFound
 from tickets import operators, replies
 from tickets.models import SavedReply
 
@@ -69,7 +69,7 @@ def test_an_operator_without_a_full_name_signs_with_the_username(agent_a, django
     ({"title": "Fixed, thanks", "body": "x"}, "title"),  # taken
 ])
 def test_bad_saved_replies_are_refused_and_change_nothing(staff, thanks, data, field):
-    with pytest.raises(ValidationFailed) as error:
+    with pytest.raises(InvalidInput) as error:
         replies.saved_reply_create(staff_user=staff.user, **data)
     assert list(error.value.details) == [field]
     assert list(SavedReply.objects.values_list("title", flat=True)) == ["Fixed, thanks"]
@@ -77,7 +77,7 @@ def test_bad_saved_replies_are_refused_and_change_nothing(staff, thanks, data, f
 
 def test_update_and_delete(staff, thanks):
     other = replies.saved_reply_create(staff_user=staff.user, title="Other", body="x")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(InvalidInput):
         replies.saved_reply_update(reply=other, title="Fixed, thanks", body="y")
     replies.saved_reply_update(reply=other, title="  Renamed ", body=" y ", set_status="pending")
     other.refresh_from_db()
