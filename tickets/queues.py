@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 
@@ -126,6 +127,8 @@ def saved_view_create(*, staff_user: Any, name: str, params: dict[str, str]) -> 
         raise InvalidInput("Nothing to save: choose a view or a filter first.",
                                details={"query": ["Choose a view or a filter first."]})
     with transaction.atomic():
+        # The operator's row lock serialises their concurrent saves, so the cap holds.
+        get_user_model().objects.select_for_update().filter(pk=staff_user.pk).first()
         if SavedView.objects.filter(user_id=staff_user.pk).count() >= MAX_SAVED_VIEWS:
             raise InvalidInput(f"You have {MAX_SAVED_VIEWS} saved views; delete one first.",
                                    details={"name": [f"At most {MAX_SAVED_VIEWS} saved views per operator."]})

@@ -217,3 +217,13 @@ def test_quick_actions_change_only_the_field_they_send(agent_a, staff, browser_c
     assert "Nothing changed." in _text(response)
     ticket.refresh_from_db()
     assert ticket.assignee.username == "olivia"
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_replies_page_runs_a_fixed_number_of_queries(staff, browser_client, django_assert_num_queries, count):
+    for i in range(count):
+        replies.saved_reply_create(staff_user=staff.user, title=f"Reply {i:02d}", body=f"Text {i}")
+    # session, user, the saved replies with their authors
+    with django_assert_num_queries(3):
+        page = _text(browser_client.get(f"{INBOX}/replies"))
+    assert page.count('class="card reply-item"') == count
