@@ -81,7 +81,7 @@ class ReplyForm(forms.Form):
     )
     support_status = forms.ChoiceField(
         required=False, label="Then set status",
-        choices=_blank_first(TicketStatus.choices, "Default (open → pending on a public reply)"),
+        choices=_blank_first(TicketStatus.choices, "Default (open → pending)"),
     )
     # The "Send and resolve" button: the same reply, then status resolved.
     resolve = forms.BooleanField(required=False)
