@@ -6,10 +6,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Agent, Scope
 from accounts.permissions import require_scope
+from accounts.viewsets import ApiView
 from support_project.api.pagination import paginate
 
 from ..money import usd_str
@@ -31,18 +31,19 @@ LedgerPage = inline_serializer("LedgerPage", {
 })
 
 
-class BalanceView(APIView):
+class BalanceView(ApiView):
     permission_classes = [require_scope(Scope.BILLING_READ)]
 
     @extend_schema(responses=BalanceOut, summary="The agent's virtual USD balance")
     def get(self, request: Request) -> Response:
         # Read fresh: the principal's agent row was loaded before any concurrent change.
-        balance = Agent.objects.filter(id=request.auth.agent.id).values_list("balance_micros", flat=True).get()
-        return Response({"agent_id": request.auth.agent.id, "virtual_balance_usd": usd_str(balance),
+        agent_id = self.agent.id
+        balance = Agent.objects.filter(id=agent_id).values_list("balance_micros", flat=True).get()
+        return Response({"agent_id": agent_id, "virtual_balance_usd": usd_str(balance),
                          "virtual_balance_micros": balance})
 
 
-class LedgerView(APIView):
+class LedgerView(ApiView):
     permission_classes = [require_scope(Scope.BILLING_READ)]
 
     @extend_schema(
@@ -51,7 +52,7 @@ class LedgerView(APIView):
     )
     def get(self, request: Request) -> Response:
         page = paginate(
-            ledger_for_agent(agent=request.auth.agent), params=request.query_params,
+            ledger_for_agent(agent=self.agent), params=request.query_params,
             order=("-created_at", "-id"),
             serialize=lambda rows: [
                 {"id": e.id, "kind": e.kind, "amount_usd": usd_str(e.amount_micros), "amount_micros": e.amount_micros,
