@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -170,11 +171,13 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
     ticket = transcript.ticket
     update_form = TicketUpdateForm(staff_users=staff_choices(), auto_id="ticket-%s", initial={
         "support_status": ticket.status, "priority": ticket.priority,
-        "assignee": ticket.assignee.get_username() if ticket.assignee_id else "",
+        "assignee": ticket.assignee.get_username() if ticket.assignee_id and ticket.assignee else "",
     })
     allowed = allowed_transitions(ticket.status, Actor.STAFF)
     reachable = {ticket.status, *allowed}
-    update_form.fields["support_status"].choices = [c for c in TicketStatus.choices if c[0] in reachable]
+    status_field = update_form.fields["support_status"]
+    assert isinstance(status_field, forms.ChoiceField)
+    status_field.choices = [c for c in TicketStatus.choices if c[0] in reachable]
     reply_form = ReplyForm(auto_id="reply-%s")
     inserted = _saved_reply_prefill(request, ticket)
     if inserted is not None:
