@@ -103,3 +103,7 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.action(description="Reject bug bounty")
     def reject_bounty(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._decide(request, queryset, REJECT)
+
+
+# --- Saved replies (the inbox's canned answers): registered in their own module ---------------------
+from .admin_replies import SavedReplyAdmin  # noqa: E402, F401

@@ -107,6 +107,7 @@ def ticket_update_by_staff(
             updates["status"] = support_status
             if support_status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
                 updates["awaiting_operator"] = False  # nothing left to answer
+                updates["awaiting_since"] = None
         if priority is not None and priority != locked.priority:
             changes["priority"] = [locked.priority, priority]
             updates["priority"] = priority
