@@ -75,7 +75,7 @@ class TicketAdmin(admin.ModelAdmin):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+        return [f for fs in self.fieldsets for f in fs[1]["fields"] if isinstance(f, str)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tickets are opened (and paid for) through the API or the chat
@@ -142,3 +142,7 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.action(description="Reject bug bounty", permissions=["decide_bounty"])
     def reject_bounty(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._decide(request, queryset, REJECT)
+
+
+# --- Saved replies (the inbox's canned answers): registered in their own module ---------------------
+from .admin_replies import SavedReplyAdmin  # noqa: E402, F401

@@ -110,12 +110,13 @@ def ticket_update_by_staff(
             updates["status"] = support_status
             if support_status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
                 updates["awaiting_operator"] = False  # nothing left to answer
+                updates["awaiting_since"] = None
         if priority is not None and priority != locked.priority:
             changes["priority"] = [locked.priority, priority]
             updates["priority"] = priority
         new_assignee_id = None if assignee_user in (None, UNCHANGED) else assignee_user.pk
         if assignee_user is not UNCHANGED and new_assignee_id != locked.assignee_id:
-            old_name = locked.assignee.get_username() if locked.assignee_id else None
+            old_name = locked.assignee.get_username() if locked.assignee_id and locked.assignee else None
             changes["assignee"] = [old_name, assignee]
             updates["assignee_id"] = new_assignee_id
         if updates:

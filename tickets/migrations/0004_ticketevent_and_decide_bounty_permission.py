@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0002_ticket_search_vector_gin_and_triggers'),
+        ('tickets', '0003_inbox_awaiting_since_saved_replies_and_views'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
