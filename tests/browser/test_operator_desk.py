@@ -104,7 +104,7 @@ def test_the_inbox_shows_the_timeline_and_highlighted_search_hits(live_server, p
     page.screenshot(path=str(screenshot_dir / "inbox_timeline_390.png"), full_page=True)
 
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/ui-traffic?q=export")
+    page.goto(f"{live_server.url}/ui-traffic?view=all&q=export")
     expect(page.locator(".inbox-table mark").first).to_have_text("Exports")
     expect(page.locator(".search-snippet mark")).to_have_text("export")
     assert page.locator("script:has-text('x()')").count() == 0
