@@ -60,7 +60,7 @@ class TokenRotateView(APIView):
     def post(self, request: Request) -> Response:
         _refuse_idempotency_key(request)
         reject_body(request.data)
-        token = services.admin_token_rotate(agent=request.auth.agent)
+        token = services.admin_token_rotate(agent=request.auth.agent, presented_token_id=request.auth.token_id)
         return Response({"token": token})
 
 
