@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "support_project.api.middleware.RequestIdMiddleware",
+    "support_project.edge.NulBytePathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "support_project.api.middleware.ApiBodyGuardMiddleware",
