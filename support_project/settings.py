@@ -176,6 +176,8 @@ RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=600)
 RATE_LIMIT_ANON_PER_MINUTE = env.int("RATE_LIMIT_ANON_PER_MINUTE", default=120)
 
 API_MAX_BODY_BYTES = 64 * 1024
+# A request body must arrive in full within this many seconds (support_project/bodylimit.py).
+REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=10.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 # --- DRF + OpenAPI ---------------------------------------------------------------------------------
