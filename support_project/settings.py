@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "support_project.api.middleware.RequestIdMiddleware",
+    "support_project.api.concurrency.ConcurrencySlotMiddleware",
     "support_project.edge.NulBytePathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,6 +104,16 @@ if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].startswith("django.db.bac
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
     }
+# Every PostgreSQL connection (web and workers) gives up on a lock wait or a statement after
+# these (issue 16): a blocked request answers 503 + Retry-After instead of parking a thread.
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=3000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=15000)
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}")
+# Requests of one agent in flight at once in one web process (0 = no cap); keep it well below
+# DB_POOL_MAX_SIZE so one tenant can't hold every pooled connection.
+AGENT_MAX_CONCURRENT_REQUESTS = env.int("AGENT_MAX_CONCURRENT_REQUESTS", default=8)
 if env.str("TEST_DB_NAME", default=""):
     # Lets several test runs share one PostgreSQL server without dropping each other's database.
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DB_NAME")}
@@ -186,7 +197,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsAgent"],
     "DEFAULT_PARSER_CLASSES": ["support_project.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_CLASSES": ["support_project.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "support_project.api.throttling.TokenRateThrottle",
+        "support_project.api.concurrency.AgentConcurrencyThrottle",
+    ],
     "EXCEPTION_HANDLER": "support_project.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

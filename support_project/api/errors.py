@@ -151,6 +151,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
         if isinstance(exc, drf.ParseError) and "JSON" not in str(exc.detail):
             message = str(exc.detail)
         return error_response(request, status, code, message, headers=headers)
+    from .dependencies import is_dependency_failure, service_unavailable
+
+    if is_dependency_failure(exc):
+        return service_unavailable(request, exc)
     logger.exception("unhandled error under /api/", extra={"request_id": request_id_of(request)})
     return internal_error(request)
 

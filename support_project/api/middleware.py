@@ -90,5 +90,9 @@ class ApiErrorPageMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
+        from .dependencies import is_dependency_failure, service_unavailable
+
+        if is_dependency_failure(exception):
+            return service_unavailable(request, exception)
         logger.exception("unhandled error under /api/ (request_id=%s)", getattr(request, "request_id", ""))
         return internal_error(request)
