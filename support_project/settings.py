@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "support_project.api.middleware.RequestIdMiddleware",
     "support_project.api.concurrency.ConcurrencySlotMiddleware",
     "support_project.edge.NulBytePathMiddleware",
+    "support_project.edge.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "support_project.api.middleware.ApiBodyGuardMiddleware",
@@ -225,6 +226,13 @@ SPECTACULAR_SETTINGS = {
         "support_project.api.schema.postprocess_error_responses",
     ],
 }
+
+# Sent on every response (support_project/edge.py). No 'unsafe-inline': templates carry no inline
+# <script>, style="…" or on…= handlers; pages load JS and CSS from /static/ (STYLE.md, HELPERS.md).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 # --- Auth, sessions, static --------------------------------------------------------------------
 LOGIN_URL = "/ui-traffic/login"
