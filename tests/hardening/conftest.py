@@ -7,11 +7,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import uvicorn
+from django.db import connection
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +75,22 @@ def request_head(method: str, path: str, headers: dict[str, str]) -> bytes:
 def chunked(body: bytes, size: int = 1000) -> bytes:
     parts = [b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size]) for i in range(0, len(body), size)]
     return b"".join(parts) + b"0\r\n\r\n"
+
+
+@contextmanager
+def db_options(*, options: str | None = None, pool: dict[str, Any] | None = None) -> Iterator[None]:
+    """Reconnect every thread's connection with other libpq options and/or a psycopg pool."""
+    saved = dict(connection.settings_dict["OPTIONS"])
+    connection.close()  # before the options change: a plain connection can't go back to a pool
+    if options is not None:
+        connection.settings_dict["OPTIONS"]["options"] = options
+    if pool is not None:
+        connection.settings_dict["OPTIONS"]["pool"] = pool
+    try:
+        yield
+    finally:
+        connection.close()
+        if pool is not None:
+            connection.close_pool()
+        connection.settings_dict["OPTIONS"].clear()
+        connection.settings_dict["OPTIONS"].update(saved)

@@ -29,6 +29,8 @@ from billing.models import LedgerEntry
 from tests.conftest import AgentPersona, bearer_client, make_agent
 from tickets.models import Ticket
 
+from .conftest import db_options
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.timeout(90)]
 
 URL = "/api/v1/support/tickets"
@@ -37,25 +39,6 @@ GOOD = {"category": "other", "subject": "Locked out", "body": "My balance row is
 
 def _dsn() -> str:
     return f"host=127.0.0.1 user=postgres dbname={connection.settings_dict['NAME']}"
-
-
-@contextmanager
-def db_options(*, options: str | None = None, pool: dict[str, Any] | None = None) -> Iterator[None]:
-    """Reconnect every thread's connection with other libpq options and/or a psycopg pool."""
-    saved = dict(connection.settings_dict["OPTIONS"])
-    connection.close()  # before the options change: a plain connection can't go back to a pool
-    if options is not None:
-        connection.settings_dict["OPTIONS"]["options"] = options
-    if pool is not None:
-        connection.settings_dict["OPTIONS"]["pool"] = pool
-    try:
-        yield
-    finally:
-        connection.close()
-        if pool is not None:
-            connection.close_pool()
-        connection.settings_dict["OPTIONS"].clear()
-        connection.settings_dict["OPTIONS"].update(saved)
 
 
 @contextmanager

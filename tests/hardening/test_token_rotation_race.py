@@ -17,6 +17,8 @@ from django.db import connection
 from accounts.models import ApiToken, TokenKind
 from tests.conftest import bearer_client, make_agent
 
+from .conftest import db_options
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.timeout(60)]
 
 ROTATE = "/api/v1/agents/token/rotate"
@@ -24,6 +26,7 @@ ROTATE = "/api/v1/agents/token/rotate"
 
 def test_it_lets_exactly_one_of_ten_parallel_rotations_win(settings):
     settings.RATE_LIMIT_PER_MINUTE = 0
+    settings.AGENT_MAX_CONCURRENT_REQUESTS = 0  # all ten in flight at once from one agent
     persona = make_agent("Rotator")
     token_row = ApiToken.objects.get(agent=persona.agent, kind=TokenKind.ADMIN)
 
@@ -34,8 +37,9 @@ def test_it_lets_exactly_one_of_ten_parallel_rotations_win(settings):
             connection.close()
 
     dsn = f"host=127.0.0.1 user=postgres dbname={connection.settings_dict['NAME']}"
-    with psycopg.connect(dsn) as holder, psycopg.connect(dsn, autocommit=True) as watcher, \
-            ThreadPoolExecutor(10) as pool:
+    # A lock_timeout longer than the test's wait, so every rotation is still waiting when released.
+    with db_options(options="-c lock_timeout=30000"), psycopg.connect(dsn) as holder, \
+            psycopg.connect(dsn, autocommit=True) as watcher, ThreadPoolExecutor(10) as pool:
         holder.execute("SELECT 1 FROM accounts_apitoken WHERE id = %s FOR UPDATE", [token_row.id])
         futures = [pool.submit(rotate, i) for i in range(10)]
         deadline = time.monotonic() + 20
