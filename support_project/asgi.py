@@ -1,6 +1,6 @@
 """One ASGI application: Django for everything, plus the MCP endpoint at /mcp (SPEC §8).
 
-`/mcp` (and `/mcp/`) go to the MCP app (`demo_sessions.mcp.http`); everything else to Django.
+`/mcp` (and `/mcp/`) go to the MCP app (`agent.mcp.http`); everything else to Django.
 Django's ASGI handler doesn't speak the lifespan protocol, so lifespan events go to the MCP app,
 which starts its session manager then. Run: `uvicorn support_project.asgi:application`.
 """
@@ -20,7 +20,7 @@ from support_project.bodylimit import BodyLimitMiddleware  # noqa: E402
 # Body size and read-time limits before Django reads anything (/mcp has its own limit).
 guarded_django = BodyLimitMiddleware(django_application)
 
-from demo_sessions.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
+from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()
 

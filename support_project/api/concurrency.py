@@ -18,17 +18,11 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
-
-from .errors import ApiError
 
 _lock = threading.Lock()
 _in_flight: Counter[str] = Counter()
-
-
-class TooManyInFlight(ApiError):
-    status_code, code = 429, "RATE_LIMITED"
-    message = "Too many requests from this agent are still in progress; retry in a moment."
 
 
 def _release(agent_id: str) -> None:
@@ -47,7 +41,7 @@ class AgentConcurrencyThrottle(BaseThrottle):
             return True
         with _lock:
             if _in_flight[agent.id] >= limit:
-                raise TooManyInFlight(headers={"Retry-After": "1"})
+                raise Throttled(wait=1)  # 429 RATE_LIMITED, Retry-After: 1
             _in_flight[agent.id] += 1
         raw._agent_slot = agent.id
         return True
