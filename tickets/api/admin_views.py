@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from accounts.api.viewsets import ApiViewSet
 from accounts.permissions import IsStaff
 from support_project.api.pagination import paginate
-from support_project.api.serializers import validate_body
+from support_project.api.serializers import validate_body, validate_query
 
 from .. import bounty, operators, search
 from ..models import Category, Ticket, TicketStatus
@@ -58,7 +58,7 @@ class StaffTicketViewSet(ApiViewSet):
         responses=StaffTicketPageOut,
     )
     def list(self, request: Request) -> Response:
-        params = validate_body(StaffTicketListParams, request.query_params.dict())
+        params = validate_query(StaffTicketListParams, request.query_params)
         tickets = search.ticket_list_for_staff(
             status=params.get("status"), category=params.get("category"), assignee=params.get("assignee"),
             q=params.get("q"), staff_user=self.staff_user,
