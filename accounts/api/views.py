@@ -70,6 +70,7 @@ class UsageKeyViewSet(ApiViewSet):
 
     permission_classes = [IsAdminBearer]
     lookup_url_kwarg = "key_id"
+    idempotent_actions = frozenset()  # creating a key returns its token: it refuses the header
 
     @extend_schema(responses=UsageKeyPageOut, summary="List active usage keys",
                    operation_id="api_v1_agents_usage_keys_retrieve")

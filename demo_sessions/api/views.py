@@ -28,6 +28,7 @@ class SessionViewSet(ApiViewSet):
 
     permission_classes = [require_scope(Scope.CHAT, Scope.SUPPORT)]
     lookup_url_kwarg = "session_id"
+    idempotent_actions = frozenset({"create", "messages"})
 
     @extend_schema(
         summary="Your sessions, most recent activity first (the /demo sidebar)",

@@ -45,6 +45,7 @@ class StaffTicketViewSet(ApiViewSet):
 
     permission_classes = [IsStaff]
     lookup_url_kwarg = "ticket_id"
+    idempotent_actions = frozenset({"reply"})
 
     @extend_schema(
         operation_id="staff_tickets_list", summary="All agents' tickets, newest activity first (staff)",

@@ -37,6 +37,7 @@ class TicketViewSet(ApiViewSet):
     # /api/v1/support/tickets[/{ticket_id}[/close]]. Opening one is the paid route.
 
     lookup_url_kwarg = "ticket_id"
+    idempotent_actions = frozenset()  # the paid create claims its key inside its own transaction
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "create":
