@@ -305,6 +305,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "support_project.api.schema.postprocess_error_responses",
+        "support_project.api.schema_exact.postprocess_exact",
     ],
 }
 
