@@ -32,7 +32,7 @@ class TokenSignInForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         address = address_of(self.request)
         if signin_blocked(username=None, address=address):
             raise forms.ValidationError(throttled_message(), code="throttled")
@@ -54,7 +54,7 @@ class PasswordSignInForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if signin_blocked(username=data.get("username"), address=address_of(self.request)):
             raise forms.ValidationError(throttled_message(), code="throttled")
         user = None
@@ -100,7 +100,9 @@ class TicketUpdateForm(forms.Form):
 
     def __init__(self, *args: Any, staff_usernames: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Unassigned"), *((u, u) for u in staff_usernames)]
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ChoiceField)
+        assignee.choices = [("", "Unassigned"), *((u, u) for u in staff_usernames)]
 
 
 class BountyForm(forms.Form):

@@ -18,7 +18,7 @@ class MintIn(StrictSerializer):
 
 class UsageKeyOut(serializers.Serializer):
     id = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the stubs' Field.label clashes with our field name
     scopes = serializers.ListField(child=serializers.CharField())
     prefix = serializers.CharField()
     created_at = serializers.DateTimeField()

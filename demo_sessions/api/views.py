@@ -8,9 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import require_principal_scope, require_scope
+from accounts.viewsets import ApiViewSet
+from billing.api.idempotent import IdempotentMixin
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body, validate_query
 
@@ -23,7 +24,7 @@ from .serializers import MessageCreateIn, SessionCreateIn, SessionListParams, Se
 SCOPE_OF_KIND = {SessionKind.ENRICH: Scope.CHAT, SessionKind.SUPPORT: Scope.SUPPORT}
 
 
-class SessionViewSet(ApiViewSet):
+class SessionViewSet(IdempotentMixin, ApiViewSet):
     # /api/v1/demo/sessions[/{session_id}[/messages]].
 
     permission_classes = [require_scope(Scope.CHAT, Scope.SUPPORT)]

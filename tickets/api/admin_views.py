@@ -11,8 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.permissions import IsStaff
+from accounts.viewsets import ApiViewSet
+from billing.api.idempotent import IdempotentMixin
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body, validate_query
 
@@ -40,7 +41,7 @@ def _reloaded(ticket: Ticket) -> StaffTicketOut:
     return StaffTicketOut(search.ticket_get_for_staff(ref=ticket.public_id))
 
 
-class StaffTicketViewSet(ApiViewSet):
+class StaffTicketViewSet(IdempotentMixin, ApiViewSet):
     # /api/admin/support/tickets[/{ticket_id}[/reply|/bounty]]: every agent's tickets.
 
     permission_classes = [IsStaff]

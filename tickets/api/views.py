@@ -9,9 +9,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import paid_route, require_scope
+from accounts.viewsets import ApiViewSet
 from billing import idempotency
 from billing.money import usd_str
 from billing.paywall import to_response
@@ -37,7 +37,6 @@ class TicketViewSet(ApiViewSet):
     # /api/v1/support/tickets[/{ticket_id}[/close]]. Opening one is the paid route.
 
     lookup_url_kwarg = "ticket_id"
-    idempotent_actions = frozenset()  # the paid create claims its key inside its own transaction
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "create":
