@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from .signin_guard import SignInThrottled, address_of, signin_blocked, signin_failed, signin_succeeded
 
 
 class ThrottledModelBackend(ModelBackend):
-    def authenticate(self, request: HttpRequest | None, username: str | None = None,
-                     password: str | None = None, **kwargs: Any) -> AbstractBaseUser | None:
+    def authenticate(  # the same signature as ModelBackend's
+            self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
+            **kwargs: Any) -> User | None:
         address = address_of(request)
         if signin_blocked(username=username, address=address):
             raise SignInThrottled()

@@ -18,7 +18,7 @@ django_application = get_asgi_application()  # django.setup() first: the MCP mod
 from support_project.bodylimit import BodyLimitMiddleware  # noqa: E402
 
 # Body size and read-time limits before Django reads anything (/mcp has its own limit).
-guarded_django = BodyLimitMiddleware(django_application)
+guarded_django = BodyLimitMiddleware(django_application)  # type: ignore[arg-type]
 
 from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 

@@ -8,7 +8,8 @@ from ..models import ApiToken, Scope
 
 
 class UsageKeyCreateIn(StrictSerializer):
-    label = StrictCharField(single_line=True, max_length=120, allow_blank=True, required=False, default="")
+    label = StrictCharField(single_line=True, max_length=120, allow_blank=True, required=False,  # type: ignore[assignment]
+                            default="")
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.values), min_length=1, max_length=3)
 
 

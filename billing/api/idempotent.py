@@ -56,7 +56,7 @@ class IdempotentMixin:
             stored = exc.stored
             return Response(stored.body, status=stored.status,
                             headers={**stored.headers, "Idempotent-Replayed": "true"})
-        return super().handle_exception(exc)  # type: ignore[misc,no-any-return]
+        return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         claim, self._idempotency_claim = self._idempotency_claim, None

@@ -7,16 +7,8 @@ Integrity and data errors are not in this list — those are bugs and stay 500.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 import psycopg
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
-
-from .errors import error_response, request_id_of
-
-logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 2
 _UNAVAILABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
@@ -24,11 +16,3 @@ _UNAVAILABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psyc
 
 def is_dependency_failure(exc: BaseException) -> bool:
     return isinstance(exc, _UNAVAILABLE)
-
-
-def service_unavailable(request: Any, exc: BaseException) -> JsonResponse:
-    logger.warning("dependency failure, answering 503 (request_id=%s): %s", request_id_of(request), exc)
-    return error_response(
-        request, 503, "SERVICE_UNAVAILABLE", "A service this request needs is busy or unavailable; retry shortly.",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
