@@ -32,6 +32,9 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ("=number", "=public_id", "subject", "agent__name", "=agent__id")
     list_select_related = ("agent", "assignee")
     autocomplete_fields = ("agent",)
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
     raw_id_fields = ("support_session", "source_session")
     ordering = ("-last_activity_at", "-number")
     date_hierarchy = "created_at"
@@ -63,8 +66,8 @@ class TicketAdmin(admin.ModelAdmin):
     def transcript(self, obj: Ticket) -> str:
         rows = Message.objects.filter(session_id=obj.support_session_id).order_by("created_at", "id")
         return format_html(
-            "<ol style='margin:0;padding-left:1.2em'>{}</ol>",
-            format_html_join("", "<li style='margin-bottom:.6em'><strong>{}{}</strong> · {}<br>{}</li>", (
+            '<ol class="admin-transcript">{}</ol>',  # styled by css/admin.css: the CSP has no inline style
+            format_html_join("", "<li><strong>{}{}</strong> · {}<br>{}</li>", (
                 (m.author_name or m.author, " [INTERNAL NOTE]" if m.internal else "",
                  m.created_at.strftime("%Y-%m-%d %H:%M"), m.text)
                 for m in rows

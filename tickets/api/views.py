@@ -18,7 +18,7 @@ from billing.paywall import to_response
 from demo_sessions.models import SessionKind
 from demo_sessions.selectors import session_get_for_agent
 from support_project.api.pagination import paginate
-from support_project.api.serializers import reject_body, validate_body
+from support_project.api.serializers import reject_body, validate_body, validate_query
 from support_project.domain import InvalidInput, NotFound
 
 from .. import selectors, services
@@ -51,7 +51,7 @@ class TicketViewSet(ApiViewSet):
         responses=TicketPageOut,
     )
     def list(self, request: Request) -> Response:
-        params = validate_body(TicketListParams, request.query_params.dict())
+        params = validate_query(TicketListParams, request.query_params)
         page = paginate(
             selectors.ticket_list_for_agent(agent=self.agent, status=params.get("status")),
             params=request.query_params, order=("-created_at", "-number"),
