@@ -78,6 +78,10 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)
+    # The customer's rating of the help received (SPEC §10): set once, on a resolved or closed ticket.
+    rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True, default="")
+    rated_at = models.DateTimeField(null=True, blank=True)
     # Staff full-text search over subject, body and every thread message (internal notes too).
     # PostgreSQL keeps it current with triggers (migration 0002): code never writes it. NULL on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
@@ -96,6 +100,10 @@ class Ticket(models.Model):
             models.CheckConstraint(condition=Q(priority__in=Priority.values), name="ticket_priority_valid"),
             models.CheckConstraint(
                 condition=Q(bounty_status__isnull=True) | Q(category="bug"), name="ticket_bounty_only_bugs"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating_score__isnull=True) | Q(rating_score__gte=1, rating_score__lte=5, rated_at__isnull=False),
+                name="ticket_rating_score_1_to_5",
             ),
         ]
 

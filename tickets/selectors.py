@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from accounts.models import Agent
 from billing.money import usd_str
 from support_project.api.errors import NotFound
+from support_project.api.serializers import rfc3339
 
 from .models import BountyStatus, Category, Ticket
 from .status import Actor, allowed_transitions
@@ -35,6 +36,13 @@ def bounty_json(ticket: Ticket) -> dict[str, Any] | None:
             "amount_usd": usd_str(settings.BUG_BOUNTY_MICROS)}
 
 
+def rating_json(ticket: Ticket) -> dict[str, Any] | None:
+    """The customer's rating, `{"score", "comment", "created_at"}`, or None when not rated."""
+    if ticket.rating_score is None or ticket.rated_at is None:
+        return None
+    return {"score": ticket.rating_score, "comment": ticket.rating_comment, "created_at": rfc3339(ticket.rated_at)}
+
+
 def ticket_public_json(ticket: Ticket, *, actor: Actor = Actor.CUSTOMER) -> dict[str, Any]:
     """The ticket as customers (and webhook payloads) see it. No internal notes, no staff names."""
     return {
@@ -55,6 +63,7 @@ def ticket_public_json(ticket: Ticket, *, actor: Actor = Actor.CUSTOMER) -> dict
         "bounty": bounty_json(ticket),
         "allowed_transitions": allowed_transitions(ticket.status, actor),
         "source_session_id": ticket.source_session_id,
+        "rating": rating_json(ticket),
     }
 
 

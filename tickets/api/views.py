@@ -19,8 +19,17 @@ from support_project.api.errors import NotFound, ValidationFailed
 from support_project.api.pagination import paginate
 from support_project.api.serializers import reject_body, validate_body
 
-from .. import selectors, services
-from .serializers import PaymentRequiredOut, TicketCreatedOut, TicketCreateIn, TicketListParams, TicketOut, TicketPageOut
+from .. import ratings, selectors, services
+from .serializers import (
+    PaymentRequiredOut,
+    TicketCreatedOut,
+    TicketCreateIn,
+    TicketListParams,
+    TicketOut,
+    TicketPageOut,
+    TicketRatedOut,
+    TicketRateIn,
+)
 
 PAYMENT_INFO = {
     "protocols": ["x402"],
@@ -99,3 +108,25 @@ class TicketCloseView(APIView):
         reject_body(request.data)
         ticket = selectors.ticket_get_for_agent(agent=request.auth.agent, ticket_id=ticket_id)
         return Response(selectors.ticket_public_json(services.ticket_close_by_customer(ticket=ticket)))
+
+
+class TicketRatingView(APIView):
+    permission_classes = [require_scope(Scope.SUPPORT)]
+
+    @extend_schema(
+        summary="Rate the help on your resolved or closed ticket (once)",
+        request=TicketRateIn,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     description="≤255 chars; replays for 24 h")],
+        responses={201: TicketRatedOut,
+                   409: OpenApiResponse(description="TICKET_NOT_RESOLVED (open or pending) or TICKET_ALREADY_RATED")},
+    )
+    def post(self, request: Request, ticket_id: str) -> Response:
+        key = idempotency.clean_key(request.headers.get("Idempotency-Key"))
+        data = validate_body(TicketRateIn, request.data)
+        ticket = selectors.ticket_get_for_agent(agent=request.auth.agent, ticket_id=ticket_id)
+        stored = ratings.ticket_rate(
+            ticket=ticket, score=data["score"], comment=data.get("comment", "").strip(), idempotency_key=key,
+            fingerprint=idempotency.fingerprint(method="POST", path=request.path, body=request.data),
+        )
+        return to_response(stored)
