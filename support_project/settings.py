@@ -147,6 +147,11 @@ AGENT_STARTING_GRANT_MICROS = env.int("AGENT_STARTING_GRANT_MICROS", default=200
 TICKET_PRICE_MICROS = env.int("TICKET_PRICE_MICROS", default=10_000)  # $0.01
 BUG_BOUNTY_MICROS = env.int("BUG_BOUNTY_MICROS", default=1_000_000)  # $1.00
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+# POST /api/v1/agents/topup accepts amounts in [min, max] (micro-USD).
+TOPUP_MIN_MICROS = env.int("TOPUP_MIN_MICROS", default=100_000)  # $0.10
+TOPUP_MAX_MICROS = env.int("TOPUP_MAX_MICROS", default=100_000_000)  # $100.00
+if not 0 < TOPUP_MIN_MICROS <= TOPUP_MAX_MICROS:
+    raise ImproperlyConfigured("TOPUP_MIN_MICROS must be positive and at most TOPUP_MAX_MICROS")
 
 X402_FACILITATOR_URL = env.str("X402_FACILITATOR_URL", default="http://127.0.0.1:8402")
 X402_NETWORK = env.str("X402_NETWORK", default="eip155:84532")
