@@ -60,9 +60,8 @@ def ticket_reply(
             # reopen the ticket explicitly (docs/DECISIONS.md).
             raise Conflict(
                 "TICKET_CLOSED",
-                "This ticket is closed and the customer can't answer it. To reply publicly, reopen it with "
-                "this reply (support_status: open); or add an internal note.",
-                details={"support_status": ["Set to open to reopen the ticket with this reply."]},
+                "This ticket is closed and the customer can't answer it: reopen it with this reply "
+                "(status open) or add an internal note.",
             )
         if internal:
             new_status, awaiting = support_status, None

@@ -117,3 +117,33 @@ def test_the_landing_page_on_desktop_and_phone(live_server: Any, page: Any, scre
     page.screenshot(path=str(screenshot_dir / "home_390.png"), full_page=True)
     page.click("text=Demo >> nth=1")
     expect(page).to_have_url(f"{live_server.url}/demo")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_inbox_shows_the_rating_and_why_a_closed_ticket_refuses_a_reply(live_server: Any, page: Any,
+                                                                            screenshot_dir: Any, staff: Any) -> None:
+    from playwright.sync_api import expect
+
+    persona = make_agent("Rating agent")
+    created = persona.client.post(TICKETS, {"category": "bug", "subject": "Export times out",
+                                            "body": "After 30 s the CSV export fails."}, format="json").json()
+    persona.client.post(f"{TICKETS}/{created['ticket_id']}/close", format="json")
+    persona.client.post(f"{TICKETS}/{created['ticket_id']}/rating", {"score": 2, "comment": "Took two days."},
+                        format="json")
+    number = Ticket.objects.get().number
+    page.goto(f"{live_server.url}/ui-traffic/login")
+    page.fill("#id_t-token", staff.token)
+    page.click("text=Sign in with token")
+    expect(page.locator(".rating-chip")).to_have_text("2★")
+    page.goto(f"{live_server.url}/ui-traffic/tickets/{number}")
+    expect(page.locator("#rating")).to_contain_text("2/5")
+    expect(page.locator("#rating")).to_contain_text("Took two days.")
+    expect(page.locator("#composer-closed")).to_contain_text("This ticket is closed")
+    page.fill("textarea[name=text]", "Anything else?")
+    page.click(".composer button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("Reply not sent. This ticket is closed")
+    page.screenshot(path=str(screenshot_dir / "inbox_closed_rated_1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(screenshot_dir / "inbox_closed_rated_390.png"), full_page=True)
+    assert Ticket.objects.get().status == TicketStatus.CLOSED

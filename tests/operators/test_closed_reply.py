@@ -37,8 +37,9 @@ def test_a_public_reply_on_a_closed_ticket_is_refused_and_changes_nothing(closed
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "TICKET_CLOSED"
-    assert body["message"].startswith("This ticket is closed and the customer can't answer it.")
-    assert body["details"] == {"support_status": ["Set to open to reopen the ticket with this reply."]}
+    assert body["message"] == ("This ticket is closed and the customer can't answer it: reopen it with this reply "
+                               "(status open) or add an internal note.")
+    assert body["details"] == {}
     closed.refresh_from_db()
     assert (closed.status, closed.message_count) == ("closed", 2)
     assert _thread(closed) == thread and Event.objects.count() == events
@@ -73,7 +74,8 @@ def test_the_inbox_explains_the_refusal_and_keeps_the_ticket_closed(closed, staf
     response = client.post(f"{INBOX}/tickets/{closed.number}/reply", {"text": "hello?", "visibility": "public"},
                            follow=True)
     html = response.content.decode()
-    assert "Reply not sent. This ticket is closed and the customer can&#x27;t answer it." in html
+    assert ("Reply not sent. This ticket is closed and the customer can&#x27;t answer it: reopen it with this reply "
+            "(status open) or add an internal note.</li>") in html
     closed.refresh_from_db()
     assert (closed.status, closed.message_count) == ("closed", 2)
     client.post(f"{INBOX}/tickets/{closed.number}/reply",
