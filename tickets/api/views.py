@@ -123,8 +123,8 @@ class TicketRatingView(APIView):
     )
     def post(self, request: Request, ticket_id: str) -> Response:
         key = idempotency.clean_key(request.headers.get("Idempotency-Key"))
-        data = validate_body(TicketRateIn, request.data)
         ticket = selectors.ticket_get_for_agent(agent=request.auth.agent, ticket_id=ticket_id)
+        data = validate_body(TicketRateIn, request.data)
         stored = ratings.ticket_rate(
             ticket=ticket, score=data["score"], comment=data.get("comment", "").strip(), idempotency_key=key,
             fingerprint=idempotency.fingerprint(method="POST", path=request.path, body=request.data),
