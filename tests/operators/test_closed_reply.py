@@ -102,3 +102,13 @@ def test_operators_service_refuses_the_same_way(closed, staff):
     with pytest.raises(ApiError) as info:
         operators.ticket_reply(ticket=closed, staff_user=staff.user, text="hi")
     assert info.value.code == "TICKET_CLOSED"
+
+
+def test_django_admin_shows_and_filters_the_rating(closed, agent_a, admin_client):  # type: ignore[no-untyped-def]
+    agent_a.client.post(f"/api/v1/support/tickets/{closed.public_id}/rating", {"score": 3, "comment": "Okay-ish"},
+                        format="json")
+    change = admin_client.get(f"/django-admin/tickets/ticket/{closed.pk}/change/").content.decode()
+    assert "Customer rating" in change and "Okay-ish" in change
+    listing = admin_client.get("/django-admin/tickets/ticket/?rating_score=3").content.decode()
+    assert closed.subject in listing
+    assert closed.subject not in admin_client.get("/django-admin/tickets/ticket/?rating_score=5").content.decode()
