@@ -66,3 +66,9 @@ def test_seed_demo_reuse_prints_the_saved_tokens_with_the_live_balance(tmp_path:
     fresh = json.loads(capsys.readouterr().out)
     assert fresh["agent_id"] != first["agent_id"] and fresh["virtual_balance_usd"] == "0.20"
     assert json.loads(out.read_text())["agent_token"] == fresh["agent_token"]
+
+
+def test_every_top_up_link_lands_on_the_recipes_section(client: Client) -> None:
+    # The 402 message, /, /demo and the README point to /cookbook/billing#top-up-with-x402.
+    page = client.get("/cookbook/billing").content.decode()
+    assert '<h2 id="top-up-with-x402">Top up with x402</h2>' in page
