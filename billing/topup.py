@@ -15,16 +15,15 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from support_project.api.errors import ValidationFailed
-from support_project.api.serializers import rfc3339
+from support_project.domain import InvalidInput
 
 from . import idempotency
 from .idempotency import StoredResponse
 from .models import LedgerKind
 from .money import usd_str
 from .paywall import PaidRequest, run_x402
+from .serializers import TopupOut
 from .services import ledger_credit
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def topup_limits() -> tuple[int, int]:
 def topup_check_amount(*, amount_micros: int) -> None:
     low, high = topup_limits()
     if not low <= amount_micros <= high:
-        raise ValidationFailed(
+        raise InvalidInput(
             f"A top-up is between ${usd_str(low)} and ${usd_str(high)}.",
             details={"amount_usd": [f"Must be between {usd_str(low)} and {usd_str(high)}."]},
         )
@@ -77,17 +76,12 @@ def topup_x402(
             agent_id=agent_id, amount_micros=settled.amount_micros, kind=LedgerKind.X402_TOPUP,
             reference=settled.payment_id, memo=f"x402 top-up {settled.network} {settled.transaction}",
         )
-        return StoredResponse(201, {
-            "amount_usd": usd_str(entry.amount_micros),
-            "payment_method": "x402",
-            "payment_id": settled.payment_id,
-            "ledger_entry_id": entry.id,
-            "virtual_balance_usd": usd_str(entry.balance_after_micros),
-            "network": settled.network,
-            "transaction": settled.transaction,
-            "payer": settled.payer,
-            "created_at": rfc3339(entry.created_at or timezone.now()),
-        })
+        body = TopupOut({
+            "amount_micros": entry.amount_micros, "payment_method": "x402", "payment_id": settled.payment_id,
+            "id": entry.id, "balance_after_micros": entry.balance_after_micros, "network": settled.network,
+            "transaction": settled.transaction, "payer": settled.payer, "created_at": entry.created_at,
+        }).data
+        return StoredResponse(201, dict(body))
 
     return run_x402(paid=paid, book=book)
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from billing import idempotency
 from billing.idempotency import StoredResponse
-from support_project.api.errors import Conflict
+from support_project.domain import Conflict
 
 from .models import Ticket, TicketStatus
-from .selectors import rating_json, ticket_event_json
-from .services import _emit, ticket_lock
+from .serializers import RatingOut, TicketRatedOut
+from .services import _emit, ticket_lock, ticket_shape
 
 MIN_SCORE, MAX_SCORE = 1, 5
 MAX_COMMENT_CHARS = 2_000
@@ -44,7 +44,7 @@ def ticket_rate(
         locked = ticket_lock(ticket_pk=ticket.pk)
         if locked.rating_score is not None:
             raise Conflict("TICKET_ALREADY_RATED", "This ticket is already rated; a rating can be given once.",
-                           details={"rating": rating_json(locked)})
+                           details={"rating": dict(RatingOut(locked).data)})
         if locked.status not in RATABLE:
             raise Conflict(
                 "TICKET_NOT_RESOLVED",
@@ -57,9 +57,9 @@ def ticket_rate(
             rating_score=score, rating_comment=comment, rated_at=now, updated_at=now
         )
         locked.rating_score, locked.rating_comment, locked.rated_at, locked.updated_at = score, comment, now, now
-        rating = rating_json(locked)
-        _emit(locked.agent_id, "support.ticket_rated", {"ticket": ticket_event_json(locked), "rating": rating})
-        response = StoredResponse(201, {"ticket_id": locked.public_id, **(rating or {})},
+        _emit(locked.agent_id, "support.ticket_rated",
+              {"ticket": ticket_shape(locked), "rating": dict(RatingOut(locked).data)})
+        response = StoredResponse(201, dict(TicketRatedOut(locked).data),
                                   {"Location": f"/api/v1/support/tickets/{locked.public_id}"})
         if idempotency_key:
             idempotency.store(agent_id=ticket.agent_id, key=idempotency_key, response=response)

@@ -10,14 +10,15 @@ from rest_framework.views import APIView
 
 from accounts.models import Agent, Scope
 from accounts.permissions import paid_route, require_scope
-from support_project.api.errors import ValidationFailed
 from support_project.api.pagination import paginate
 from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
+from support_project.domain import InvalidInput
 
 from .. import idempotency
 from ..money import parse_usd, usd_str
 from ..paywall import to_response
 from ..selectors import ledger_for_agent
+from ..serializers import TopupOut
 from ..topup import topup_x402
 
 BalanceOut = inline_serializer("Balance", {
@@ -72,14 +73,6 @@ class TopupIn(StrictSerializer):
     amount_usd = StrictCharField(max_length=20, help_text='A decimal string such as "1.00" (within the configured min/max).')
 
 
-TopupOut = inline_serializer("Topup", {
-    "amount_usd": serializers.CharField(), "payment_method": serializers.CharField(),
-    "payment_id": serializers.CharField(), "ledger_entry_id": serializers.CharField(),
-    "virtual_balance_usd": serializers.CharField(), "network": serializers.CharField(),
-    "transaction": serializers.CharField(), "payer": serializers.CharField(), "created_at": serializers.DateTimeField(),
-})
-
-
 class TopupView(APIView):
     # Any agent token: paying money in can't hurt the agent. No token → 402 AGENT_TOKEN_REQUIRED.
     permission_classes = [paid_route(*Scope.values)]
@@ -100,7 +93,7 @@ class TopupView(APIView):
         try:
             amount = parse_usd(data["amount_usd"])
         except ValueError as exc:
-            raise ValidationFailed(details={"amount_usd": [f'Must be a decimal string such as "1.00": {exc}.']}) from exc
+            raise InvalidInput(details={"amount_usd": [f'Must be a decimal string such as "1.00": {exc}.']}) from exc
         stored = topup_x402(
             agent_id=request.auth.agent.id, amount_micros=amount, resource_url=request.build_absolute_uri(request.path),
             payment_signature=request.headers.get("PAYMENT-SIGNATURE"), idempotency_key=key,

@@ -97,9 +97,9 @@ def test_the_inbox_shows_the_rating_on_the_ticket_page_and_list(closed, staff, a
 
 
 def test_operators_service_refuses_the_same_way(closed, staff):
-    from support_project.api.errors import ApiError
+    from support_project.domain import DomainError
 
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(DomainError) as info:
         operators.ticket_reply(ticket=closed, staff_user=staff.user, text="hi")
     assert info.value.code == "TICKET_CLOSED"
 
