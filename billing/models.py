@@ -22,6 +22,7 @@ class LedgerKind(models.TextChoices):
     GRANT = "grant"
     TICKET_CHARGE = "ticket_charge"
     X402_PAYMENT = "x402_payment"
+    X402_TOPUP = "x402_topup"  # POST /api/v1/agents/topup: credit bought with an x402 payment
     BUG_BOUNTY = "bug_bounty"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
-from . import health
+from . import health, home
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -20,6 +20,8 @@ api_admin = [
 ]
 
 urlpatterns = [
+    path("", home.home, name="home"),
+    path("favicon.ico", home.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

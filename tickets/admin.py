@@ -25,9 +25,9 @@ from .models import Ticket
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = ("number", "subject", "category", "status", "priority", "agent", "assignee", "bounty_status",
-                    "awaiting_operator", "message_count", "last_activity_at")
+                    "awaiting_operator", "message_count", "rating_score", "last_activity_at")
     list_display_links = ("number", "subject")
-    list_filter = ("status", "category", "priority", "bounty_status", "awaiting_operator", "payment_method",
+    list_filter = ("status", "category", "priority", "bounty_status", "awaiting_operator", "payment_method", "rating_score",
                    ("assignee", admin.RelatedOnlyFieldListFilter))
     search_fields = ("=number", "=public_id", "subject", "agent__name", "=agent__id")
     list_select_related = ("agent", "assignee")
@@ -45,6 +45,7 @@ class TicketAdmin(admin.ModelAdmin):
                               "created_at", "updated_at", "last_activity_at")}),
         ("Billing and bounty", {"fields": ("charged_micros", "payment_method", "bounty_status", "bounty_note",
                                            "bounty_decided_by", "bounty_decided_at")}),
+        ("Customer rating", {"fields": ("rating_score", "rating_comment", "rated_at")}),
         ("Threads", {"fields": ("support_session", "source_session", "transcript")}),
     )
 

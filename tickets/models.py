@@ -82,6 +82,10 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)
+    # The customer's rating of the help received (SPEC §10): set once, on a resolved or closed ticket.
+    rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True, default="")
+    rated_at = models.DateTimeField(null=True, blank=True)
     # Staff full-text search over subject, body and every thread message (internal notes too).
     # PostgreSQL keeps it current with triggers (migration 0002): code never writes it. NULL on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
@@ -106,6 +110,10 @@ class Ticket(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(awaiting_operator=False) | Q(awaiting_since__isnull=False), name="ticket_awaiting_has_since"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating_score__isnull=True) | Q(rating_score__gte=1, rating_score__lte=5, rated_at__isnull=False),
+                name="ticket_rating_score_1_to_5",
             ),
         ]
 

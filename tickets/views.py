@@ -202,6 +202,7 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "charged_usd": usd_str(ticket.charged_micros),
         "bounty_amount_usd": usd_str(settings.BUG_BOUNTY_MICROS),
         "is_bug": ticket.category == Category.BUG,
+        "rating_stars": "★" * (ticket.rating_score or 0) + "☆" * (5 - (ticket.rating_score or 0)),
     })
 
 
