@@ -7,7 +7,13 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib import admin
+
         from . import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from .admin_forms import ThrottledAdminAuthenticationForm
+
+        admin.site.login_form = ThrottledAdminAuthenticationForm  # the sign-in guessing throttle
+
         from .operator_group import sync_after_migrate
 
         # After every app's permissions exist (auth's own post_migrate receiver runs first).

@@ -51,26 +51,27 @@ class PaymentMethodFilter(admin.SimpleListFilter):
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = ("number", "subject", "category", "status", "priority", "agent", "assignee", "bounty_status",
-                    "awaiting_operator", "message_count", "last_activity_at")
+                    "awaiting_operator", "message_count", "rating_score", "last_activity_at")
     list_display_links = ("number", "subject")
     list_filter = ("status", "category", "priority", "bounty_status", "awaiting_operator", PaymentMethodFilter,
-                   ("assignee", admin.RelatedOnlyFieldListFilter))
+                   "rating_score", ("assignee", admin.RelatedOnlyFieldListFilter))
     search_fields = ("=number", "=public_id", "subject", "agent__name", "=agent__id")
     list_select_related = ("agent", "assignee")
     autocomplete_fields = ("agent",)
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
     raw_id_fields = ("support_session", "source_session")
     ordering = ("-last_activity_at", "-number")
     date_hierarchy = "created_at"
     actions = ["confirm_bounty", "reject_bounty"]
-
-    class Media:
-        css = {"all": ("css/admin.css",)}
     fieldsets = (
         (None, {"fields": ("number", "public_id", "inbox_link", "agent", "category", "subject", "body")}),
         ("State", {"fields": ("status", "priority", "assignee", "awaiting_operator", "message_count",
                               "created_at", "updated_at", "last_activity_at")}),
         ("Billing and bounty", {"fields": ("charged", "paid_with", "bounty_status", "bounty_note",
                                            "bounty_decided_by", "bounty_decided_at")}),
+        ("Customer rating", {"fields": ("rating_score", "rating_comment", "rated_at")}),
         ("Threads", {"fields": ("support_session", "source_session", "transcript")}),
     )
 

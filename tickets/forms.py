@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate
 
 from accounts.models import TokenKind
 from accounts.selectors import principal_for_token
+from accounts.signin_guard import address_of, signin_blocked, signin_failed, throttled_message
 
 from .bounty import DECISIONS, MAX_NOTE_CHARS
 from .models import Category, Priority, TicketStatus
@@ -28,11 +29,19 @@ class TokenSignInForm(forms.Form):
     token = forms.CharField(label="Staff token", max_length=200, strip=True,
                             widget=forms.PasswordInput(attrs={"autocomplete": "off", "placeholder": "411s_…"}))
 
+    def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(*args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        address = address_of(self.request)
+        if signin_blocked(username=None, address=address):
+            raise forms.ValidationError(throttled_message(), code="throttled")
         token = data.get("token") or ""
         principal = principal_for_token(raw_token=token) if token else None
         if principal is None or principal.kind != TokenKind.STAFF:
+            signin_failed(username=None, address=address)
             raise forms.ValidationError(SIGN_IN_REFUSED)
         self.user = principal.staff_user
         return data
@@ -48,6 +57,8 @@ class PasswordSignInForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if signin_blocked(username=data.get("username"), address=address_of(self.request)):
+            raise forms.ValidationError(throttled_message(), code="throttled")
         user = None
         if data.get("username") and data.get("password"):
             user = authenticate(self.request, username=data["username"], password=data["password"])

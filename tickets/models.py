@@ -82,8 +82,12 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)
+    # The customer's rating of the help received (SPEC §10): set once, on a resolved or closed ticket.
+    rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True, default="")
+    rated_at = models.DateTimeField(null=True, blank=True)
     # Staff full-text search over subject, body and every thread message (internal notes too).
-    # PostgreSQL keeps it current with triggers (migrations 0002, 0005): code never writes it. NULL on SQLite.
+    # PostgreSQL keeps it current with triggers (migrations 0002, 0006): code never writes it. NULL on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
     # The same without bot text (authors triage_bot, assistant, system): the inbox's default search.
     search_vector_human = SearchVectorField(null=True, blank=True, editable=False)
@@ -111,6 +115,10 @@ class Ticket(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(awaiting_operator=False) | Q(awaiting_since__isnull=False), name="ticket_awaiting_has_since"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating_score__isnull=True) | Q(rating_score__gte=1, rating_score__lte=5, rated_at__isnull=False),
+                name="ticket_rating_score_1_to_5",
             ),
         ]
 

@@ -7,7 +7,7 @@ Full-text search on PostgreSQL matches `Ticket.search_vector_human` (the custome
 body and the thread's messages by people — customer and operators, internal notes included) or,
 with `include_bots`, `Ticket.search_vector` (the same plus bot text: triage_bot, assistant, system),
 through their GIN indexes with `websearch_to_tsquery`, so operators can type
-`export -csv "time out"`. Triggers keep both vectors current (migrations 0002 and 0005). Besides
+`export -csv "time out"`. Triggers keep both vectors current (migrations 0002 and 0006). Besides
 words, a query finds a ticket by `#12`/`12`, by a ticket id or its prefix (`tkt_ab…`) and an
 agent's tickets by its id or id prefix (`agt_…`); each is an indexed condition OR'd with the
 full-text match. Elsewhere (SQLite, the local default) words fall back to icontains.

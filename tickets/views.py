@@ -35,7 +35,7 @@ from .status import Actor, allowed_transitions
 from .timeline import thread_with_events
 
 PAGE_SIZE = 25
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.ThrottledModelBackend"
 
 View = Callable[..., HttpResponse]
 
@@ -63,20 +63,24 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         next_url = ""
-    token_form, password_form = TokenSignInForm(prefix="t"), PasswordSignInForm(prefix="p", request=request)
+    token_form = TokenSignInForm(prefix="t", request=request)
+    password_form = PasswordSignInForm(prefix="p", request=request)
+    status = 200
     if request.method == "POST":
         form: TokenSignInForm | PasswordSignInForm
         if request.POST.get("method") == "password":
             form = password_form = PasswordSignInForm(request.POST, prefix="p", request=request)
         else:
-            form = token_form = TokenSignInForm(request.POST, prefix="t")
+            form = token_form = TokenSignInForm(request.POST, prefix="t", request=request)
         if form.is_valid():
             login(request, form.user, backend=BACKEND)
             return HttpResponseRedirect(next_url or reverse("inbox"))
+        if form.has_error("__all__", code="throttled"):
+            status = 429
     elif request.user.is_authenticated and request.user.is_staff:
         return redirect("inbox")
     return render(request, "inbox/login.html",
-                  {"token_form": token_form, "password_form": password_form, "next": next_url})
+                  {"token_form": token_form, "password_form": password_form, "next": next_url}, status=status)
 
 
 @require_POST
@@ -200,6 +204,7 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "charged_usd": usd_str(ticket.charged_micros),
         "bounty_amount_usd": usd_str(settings.BUG_BOUNTY_MICROS),
         "is_bug": ticket.category == Category.BUG,
+        "rating_stars": "★" * (ticket.rating_score or 0) + "☆" * (5 - (ticket.rating_score or 0)),
     })
 
 

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("billing", "0001_initial"),
         ("demo_sessions", "0001_initial"),
-        ("tickets", "0004_ticketevent_and_decide_bounty_permission"),
+        ("tickets", "0005_ticketevent_and_decide_bounty_permission"),
     ]
 
     operations = [migrations.RunPython(create_group, drop_group)]

@@ -181,3 +181,14 @@ def test_the_timeline_never_reaches_the_customer_api_or_webhooks(agent_a, bug, s
     for text in (json.dumps(e) for e in envelopes):
         for secret in ("olivia", "Zelda", "timeline", "actor"):
             assert secret not in text
+
+
+def test_a_customer_rating_is_a_timeline_event(agent_a, bug, staff):
+    operators.ticket_update_by_staff(ticket=bug, staff_user=staff.user, support_status="resolved")
+    response = agent_a.client.post(f"/api/v1/support/tickets/{bug.public_id}/rating", {"score": 4}, format="json")
+    assert response.status_code == 201, response.content
+    assert agent_a.client.post(f"/api/v1/support/tickets/{bug.public_id}/rating", {"score": 5},
+                               format="json").status_code == 409
+    assert _timeline(bug)[-1] == ("rating", "customer", "", "", "4")
+    assert [e.kind for e in ticket_timeline_for_staff(ticket=bug)].count("rating") == 1
+

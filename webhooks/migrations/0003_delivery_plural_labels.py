@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('webhooks', '0001_subscriptions_outbox_deliveries'),
+        ('webhooks', '0002_event_type_ticket_rated'),
     ]
 
     operations = [

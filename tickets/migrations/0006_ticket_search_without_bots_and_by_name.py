@@ -114,7 +114,7 @@ def drop_triggers(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0004_ticketevent_and_decide_bounty_permission"),
+        ("tickets", "0005_ticketevent_and_decide_bounty_permission"),
         ("accounts", "0001_initial"),
     ]
 

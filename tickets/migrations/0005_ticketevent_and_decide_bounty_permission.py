@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0003_inbox_awaiting_since_saved_replies_and_views'),
+        ('tickets', '0004_merge_inbox_and_ratings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
