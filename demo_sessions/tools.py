@@ -233,6 +233,44 @@ def append_support_message(ctx: ToolContext, args: dict[str, Any]) -> dict[str, 
             "support_status": session.ticket.status, "charged_usd": "0.00"}
 
 
+@tool(
+    name="close_support_ticket",
+    title="Close one of your tickets",
+    description="Close one of your tickets (tkt_…), as POST /api/v1/support/tickets/{id}/close does. Free. "
+                "A closed ticket takes no new messages.",
+    input_schema={"type": "object", "properties": {"ticket_id": {"type": "string"}}, "required": ["ticket_id"],
+                  "additionalProperties": False},
+    scopes=(Scope.SUPPORT,),
+    read_only=False,
+)
+def close_support_ticket(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    from tickets.selectors import ticket_get_for_agent
+    from tickets.services import ticket_close_by_customer
+
+    data = validate_body(_TicketIdArgs, args)
+    ticket = ticket_get_for_agent(agent=ctx.agent, ticket_id=data["ticket_id"])
+    return {"ticket": _ticket_brief(ticket_close_by_customer(ticket=ticket))}
+
+
+@tool(
+    name="resolve_support_ticket",
+    title="Mark one of your tickets resolved (the answer solved it)",
+    description="Say the answer solved it: an open or pending ticket (tkt_…) becomes resolved by the customer, "
+                "with a note in its thread. Free. Writing in the thread later reopens it.",
+    input_schema={"type": "object", "properties": {"ticket_id": {"type": "string"}}, "required": ["ticket_id"],
+                  "additionalProperties": False},
+    scopes=(Scope.SUPPORT,),
+    read_only=False,
+)
+def resolve_support_ticket(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    from tickets.selectors import ticket_get_for_agent
+    from tickets.services import ticket_resolve_by_customer
+
+    data = validate_body(_TicketIdArgs, args)
+    ticket = ticket_get_for_agent(agent=ctx.agent, ticket_id=data["ticket_id"])
+    return {"ticket": _ticket_brief(ticket_resolve_by_customer(ticket=ticket))}
+
+
 # --- cookbook ----------------------------------------------------------------------------------------
 
 class _SearchArgs(StrictSerializer):
