@@ -34,8 +34,8 @@ from demo_sessions.services import enrich_session_create
 from demo_sessions.tools import REGISTRY, ToolContext, tool_call, tool_error_payload
 from support_project.api.errors import ApiError, Conflict
 
-from .base import ChatProvider, HistoryItem, ProviderError, ToolOutcome, TurnInput, provider_get
-from .builtin import BuiltinProvider
+from .base import ChatProvider, HistoryItem, ProviderError, ProviderReply, ToolOutcome, TurnInput, provider_get
+from .builtin import BuiltinProvider, ticket_confirmation
 from .triage import Triage, triage_compose, triage_mirror
 
 logger = logging.getLogger(__name__)
@@ -162,7 +162,10 @@ def chat_turn(
         # The model failed: the builtin agent answers this turn, and says so.
         logger.warning("chat provider %s failed: %s", provider.name, exc)
         metadata["provider_error"] = {"message": str(exc), "retryable": exc.retryable}
-        reply = BuiltinProvider().run_turn(turn=turn, run_tool=recorder.run)
+        if recorder.ticket is not None:  # the model filed, then failed: report the ticket, don't act again
+            reply = ProviderReply(ticket_confirmation(recorder.ticket, str(state.get("lang", "en"))))
+        else:
+            reply = BuiltinProvider().run_turn(turn=turn, run_tool=recorder.run)
         lang = str((reply.state or state).get("lang", "en"))
         reply.text = f"{reply.text}\n\n{say('model_fallback', lang, error=str(exc))}"
         metadata["fallback"] = "builtin"
