@@ -1,10 +1,9 @@
 """The one retrieval module: `/cookbook/search`, the chat's answers and post-open triage all rank here.
 
-- The unit is a **section** (a recipe's `##` part): a question is answered from the part that
-  answers it, and a recipe's rank is its best section's.
-- Ranking is BM25 from `bm25s` (a maintained library) over Snowball-stemmed tokens (`PyStemmer`);
-  the recipe's title and keywords are added to each of its sections and the section heading is
-  repeated, so a word there weighs more than one in the body (title and keyword boosts).
+- The unit is a **section** (a recipe's `##` part). Two BM25 indexes from `bm25s` (a maintained
+  library) over Snowball-stemmed tokens (`PyStemmer`): one ranks recipes — each section carries
+  its recipe's title and keywords (title and keyword boosts), a recipe scores its best section —
+  and one chooses the section of that recipe to quote, by the section's own heading and text.
 - Queries in Spanish, French, German or Portuguese meet the English recipes through
   `glossary.tsv` (folded, stemmed per language); a typo one edit away from a word of the recipes
   ("webhok", "verfy") is read as that word.
@@ -25,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 GLOSSARY = Path(__file__).resolve().parent / "glossary.tsv"
-HEADING_REPEAT = 3
+RANK_HEADING_REPEAT = 3
+CHOOSE_HEADING_REPEAT = 8
 TITLE_REPEAT = 2
 QUOTE_CHARS = 900
-RECIPE_SECTION_WEIGHT = 1.0
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _LANG_STEMMERS = {"en": "english", "es": "spanish", "fr": "french", "de": "german", "pt": "portuguese"}
@@ -119,49 +118,48 @@ def _anchor(heading: str) -> str:
 @dataclass(frozen=True)
 class _Index:
     sections: tuple[Section, ...]
-    retriever: Any
+    ranker: Any  # BM25 over sections with their recipe's title and keywords: which recipe answers
+    chooser: Any  # BM25 over sections alone, heading repeated: which part of that recipe answers
     vocabulary: frozenset[str]
     deletes: dict[str, tuple[str, ...]]  # every term with one letter deleted → the terms (typo lookup)
     glossary: dict[str, tuple[str, ...]]  # folded+stemmed foreign word → English stems
-    recipe_slugs: tuple[str, ...]
-    recipe_retriever: Any
+
+
+def _bm25(corpus: list[list[str]], *, b: float) -> Any:
+    import bm25s
+
+    retriever = bm25s.BM25(k1=1.2, b=b)
+    retriever.index(corpus, show_progress=False)
+    return retriever
 
 
 @lru_cache(maxsize=1)
 def _index() -> _Index:
-    import bm25s
-
     from .selectors import recipe_list
 
     sections: list[Section] = []
-    corpus: list[list[str]] = []
+    ranked: list[list[str]] = []
+    chosen: list[list[str]] = []
     for recipe in sorted(recipe_list(), key=lambda r: r.slug):
         boost = english_terms(f"{recipe.title} {recipe.slug}") * TITLE_REPEAT + english_terms(" ".join(recipe.keywords))
         for heading, lines in recipe_sections(recipe.markdown):
-            section = Section(slug=recipe.slug, title=recipe.title, summary=recipe.summary, heading=heading,
-                              anchor=_anchor(heading), lines=lines)
-            sections.append(section)
-            body = "\n".join(lines)
+            sections.append(Section(slug=recipe.slug, title=recipe.title, summary=recipe.summary, heading=heading,
+                                    anchor=_anchor(heading), lines=lines))
+            body = english_terms("\n".join(lines))
+            head = english_terms(heading)
             intro = english_terms(recipe.summary) if not heading else []
-            corpus.append(boost + english_terms(heading) * HEADING_REPEAT + intro + english_terms(body))
-    retriever = bm25s.BM25(k1=1.2, b=0.75)
-    retriever.index(corpus, show_progress=False)
-    # Whole recipes too: which recipe answers is decided by the recipe and its best section together.
-    recipes = sorted(recipe_list(), key=lambda r: r.slug)
-    recipe_corpus = [english_terms(f"{r.title} {r.slug}") * TITLE_REPEAT + english_terms(" ".join(r.keywords)) * 2
-                     + english_terms(r.summary) + english_terms(r.markdown) for r in recipes]
-    recipe_retriever = bm25s.BM25(k1=1.2, b=0.75)
-    recipe_retriever.index(recipe_corpus, show_progress=False)
-    vocabulary = frozenset(t for doc in corpus for t in doc)
+            ranked.append(boost + head * RANK_HEADING_REPEAT + intro + body)
+            chosen.append(head * CHOOSE_HEADING_REPEAT + body)
+    vocabulary = frozenset(t for doc in ranked for t in doc)
     deletes: dict[str, set[str]] = defaultdict(set)
     for term in vocabulary:
         if len(term) >= 4:
             for i in range(len(term)):
                 deletes[term[:i] + term[i + 1:]].add(term)
             deletes[term].add(term)
-    return _Index(sections=tuple(sections), retriever=retriever, vocabulary=vocabulary,
-                  deletes={k: tuple(sorted(v)) for k, v in deletes.items()}, glossary=_glossary(),
-                  recipe_slugs=tuple(r.slug for r in recipes), recipe_retriever=recipe_retriever)
+    return _Index(sections=tuple(sections), ranker=_bm25(ranked, b=0.75), chooser=_bm25(chosen, b=0.3),
+                  vocabulary=vocabulary, deletes={k: tuple(sorted(v)) for k, v in deletes.items()},
+                  glossary=_glossary())
 
 
 def _glossary() -> dict[str, tuple[str, ...]]:
@@ -222,34 +220,37 @@ def query_terms(query: str) -> list[str]:
     return terms
 
 
+def _scored(retriever: Any, terms: list[str]) -> list[float]:
+    return [float(x) for x in retriever.get_scores(terms)] if terms else []
+
+
 def section_search(*, query: str, limit: int = 5) -> list[SectionHit]:
-    """Sections ranked by BM25 against the query; sections sharing no term with it are left out."""
+    """Sections ranked for the query: the best recipes first (title and keyword boosts), and within
+    a recipe its sections by their own text (heading first). Sections sharing no term are left out."""
+    return [hit for _, hits in _ranked(query) for hit in hits][:limit] if limit > 0 else []
+
+
+def _ranked(query: str) -> list[tuple[float, list[SectionHit]]]:
     index = _index()
     terms = [t for t in query_terms(query) if t in index.vocabulary]
-    if not terms or limit < 1:
-        return []
-    scores = index.retriever.get_scores(terms)
-    ranked = sorted(
-        ((float(score), position) for position, score in enumerate(scores) if score > 0),
-        key=lambda item: (-round(item[0], 6), index.sections[item[1]].slug, item[1]),
-    )
-    return [SectionHit(index.sections[position], round(score, 4)) for score, position in ranked[:limit]]
+    rank, choose = _scored(index.ranker, terms), _scored(index.chooser, terms)
+    by_recipe: dict[str, list[int]] = defaultdict(list)
+    for position, score in enumerate(rank):
+        if score > 0:
+            by_recipe[index.sections[position].slug].append(position)
+    out = []
+    for slug, positions in by_recipe.items():
+        recipe_score = max(rank[p] for p in positions)
+        order = sorted(positions, key=lambda p: (-round(choose[p], 6), -round(rank[p], 6), p))
+        out.append((round(recipe_score, 4), slug,
+                    [SectionHit(index.sections[p], round(choose[p] or rank[p], 4)) for p in order]))
+    out.sort(key=lambda item: (-item[0], item[1]))
+    return [(score, hits) for score, _slug, hits in out]
 
 
 def recipe_ranking(*, query: str, limit: int = 5) -> list[tuple[str, float, SectionHit]]:
-    """Recipes ranked by whole-recipe BM25 plus their best section's: (slug, score, best section hit)."""
-    index = _index()
-    best: dict[str, SectionHit] = {}
-    for hit in section_search(query=query, limit=10_000):
-        if hit.section.slug not in best:
-            best[hit.section.slug] = hit
-    if not best:
-        return []
-    terms = [t for t in query_terms(query) if t in index.vocabulary]
-    whole = dict(zip(index.recipe_slugs, (float(x) for x in index.recipe_retriever.get_scores(terms)), strict=True))
-    ordered = sorted(((round(whole.get(slug, 0.0) + RECIPE_SECTION_WEIGHT * hit.score, 4), slug, hit)
-                      for slug, hit in best.items()), key=lambda item: (-item[0], item[1]))
-    return [(slug, score, hit) for score, slug, hit in ordered[:limit]]
+    """Recipes ranked by their best section (with the recipe's title and keywords): (slug, score, best section)."""
+    return [(hits[0].section.slug, score, hits[0]) for score, hits in _ranked(query)[:limit]]
 
 
 # --- quoting ---------------------------------------------------------------------------------------
