@@ -31,9 +31,12 @@ def test_the_builtin_agent_does_the_labelled_thing(capsys: Any) -> None:
         agent, _ = agent_create(name=f"eval {case['id']}", grant_micros=2_000_000)
         scores.append(run_case(case, principal=Principal(token_id="t", kind=TokenKind.ADMIN, agent=agent)))
     summary = summarise(scores)
+    heldout_ids = {case["id"] for case in CASES if case.get("heldout")}
+    heldout = summarise([s for s in scores if s.case in heldout_ids])
     with capsys.disabled():
         print(f"\nbuiltin agent: {summary['turn_accuracy']:.1%} of {summary['turns']} turns, "
-              f"{summary['case_accuracy']:.1%} of {summary['cases']} conversations")
+              f"{summary['case_accuracy']:.1%} of {summary['cases']} conversations; held-out cases: "
+              f"{heldout['turn_accuracy']:.1%} of {heldout['turns']} turns")
         for f in summary["failures"]:
             print(f"  ✗ {f['case']}[{f['index']}] {f['say']!r}: expected {f['expected']}, got {f['observed']}")
     assert summary["unasked_charges"] == 0
