@@ -289,9 +289,6 @@ def intent_read(text: str, *, lang_default: str = "en") -> Reading:
     # yes / no first ("no, the key still gets 403"), with whatever follows as detail.
     if first[0] in ("yes", "no") and first[1] >= 0.5 and len(clauses) > 1:
         return Reading(first[0], first[1], lang, _after_first_clause(text), False)
-    if whole in ACTIONS and confidence >= ACTION_CONFIDENCE:
-        detail = _append_detail(text) if whole == "append" else ""
-        return Reading(whole, confidence, lang, detail, False)
     # A clause asks for a ticket when it reads as a request AND the request survives without its
     # detail: "the API returns 500 when I list my tickets" is a complaint even if it reads a little
     # like one; "…, please file a bug" keeps "please file a bug".
@@ -301,6 +298,9 @@ def intent_read(text: str, *, lang_default: str = "en") -> Reading:
         if label in ("request", "request_bare") and p_request >= REQUEST_CONFIDENCE \
                 and skeleton_label == "request_bare" and skeleton_p >= SKELETON_CONFIDENCE:
             asked = max(asked, p_request)
+    if whole in ACTIONS and confidence >= ACTION_CONFIDENCE and not (asked >= 0.8 and len(clauses) > 1):
+        detail = _append_detail(text) if whole == "append" else ""
+        return Reading(whole, confidence, lang, detail, False)
     if asked:
         return Reading("request", asked, lang, strip_request(text), True)
     if whole in ("request", "request_bare"):
