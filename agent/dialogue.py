@@ -46,7 +46,8 @@ class Dialogue:
         self.run_tool = run_tool
         self.docs_answer = docs_answer
         self.tool_error_text = tool_error_text
-        self.reading = nlu.intent_read(self.message, lang_default=str(self.state.get("lang") or "en"))
+        known = self.state.get("lang")
+        self.reading = nlu.intent_read(self.message, lang_default=str(known) if known else None)
         self.lang = self.reading.lang
         self.state["lang"] = self.lang
 

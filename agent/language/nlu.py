@@ -135,12 +135,13 @@ def warm_up() -> None:
 
 # --- language -------------------------------------------------------------------------------------
 
-def language_detect(text: str, *, default: str = "en") -> str:
-    """The message's language; short or ambiguous messages ("ok", "no") keep `default` (the chat's language)."""
+def language_detect(text: str, *, default: str | None = None) -> str:
+    """The message's language. Short answers ("ok", "no", "sim") keep `default`, the chat's language,
+    when the chat has one: two words are too few to switch languages on."""
     label, confidence, _ = _models().language.predict(text)
-    if len(words_of(text)) < 3 and confidence < 0.7:
-        return default if default in LANGUAGES else "en"
-    return label
+    if default in LANGUAGES and len(words_of(text)) < 3:
+        return str(default)
+    return label if confidence >= 0.3 or default not in LANGUAGES else str(default)
 
 
 # --- intents --------------------------------------------------------------------------------------
@@ -274,7 +275,7 @@ def request_skeleton(text: str) -> str:
     return " ".join(w for w in words_of(text) if w in m.stopwords or _is_lead_word(w, m.lead_words))
 
 
-def intent_read(text: str, *, lang_default: str = "en") -> Reading:
+def intent_read(text: str, *, lang_default: str | None = None) -> Reading:
     """What the user wants, in which language, and the detail they gave."""
     m = _models()
     lang = language_detect(text, default=lang_default)
