@@ -179,3 +179,15 @@ def test_a_model_failure_after_the_ticket_still_reports_it_and_triages(agent_a, 
     assert [c["name"] for c in body["tool_calls"]] == ["submit_support_request", "cookbook_search", "cookbook_read"]
     assert agent_a.balance_micros == 190_000
     assert ticket.support_session.messages.filter(author="triage_bot").count() == 1
+
+
+@pytest.mark.parametrize("arguments", ["", "{}", '{"category": "bug"}', "[1, 2]", '{"category": "bug", "subject": 5'])
+def test_malformed_ticket_arguments_are_refused_and_nothing_is_charged(agent_a, llm_stub, arguments):
+    llm_stub.script(tool_call_response(("submit_support_request", arguments)), text_response("Could not file it."))
+    body = _chat(agent_a, "my export is broken")
+    [call] = body["tool_calls"]
+    assert call["name"] == "submit_support_request" and call["result"] is None
+    assert call["error"]["code"] == "VALIDATION_ERROR"
+    assert body["messages"][-1]["text"] == "Could not file it."
+    assert (body["ticket"], Ticket.objects.count(), agent_a.balance_micros) == (None, 0, 200_000)
+    assert LedgerEntry.objects.exclude(kind="grant").count() == 0
