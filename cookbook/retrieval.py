@@ -179,6 +179,8 @@ def _glossary() -> dict[str, tuple[str, ...]]:
 
 def index_reload() -> None:
     _index.cache_clear()
+    _ranked.cache_clear()
+    _query_term.cache_clear()
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
@@ -230,7 +232,8 @@ def section_search(*, query: str, limit: int = 5) -> list[SectionHit]:
     return [hit for _, hits in _ranked(query) for hit in hits][:limit] if limit > 0 else []
 
 
-def _ranked(query: str) -> list[tuple[float, list[SectionHit]]]:
+@lru_cache(maxsize=512)  # the index never changes in a process; the chat ranks a query twice per answer
+def _ranked(query: str) -> tuple[tuple[float, tuple[SectionHit, ...]], ...]:
     index = _index()
     terms = [t for t in query_terms(query) if t in index.vocabulary]
     rank, choose = _scored(index.ranker, terms), _scored(index.chooser, terms)
@@ -238,14 +241,14 @@ def _ranked(query: str) -> list[tuple[float, list[SectionHit]]]:
     for position, score in enumerate(rank):
         if score > 0:
             by_recipe[index.sections[position].slug].append(position)
-    out = []
+    out: list[tuple[float, str, tuple[SectionHit, ...]]] = []
     for slug, positions in by_recipe.items():
         recipe_score = max(rank[p] for p in positions)
         order = sorted(positions, key=lambda p: (-round(choose[p], 6), -round(rank[p], 6), p))
         out.append((round(recipe_score, 4), slug,
-                    [SectionHit(index.sections[p], round(choose[p] or rank[p], 4)) for p in order]))
+                    tuple(SectionHit(index.sections[p], round(choose[p] or rank[p], 4)) for p in order)))
     out.sort(key=lambda item: (-item[0], item[1]))
-    return [(score, hits) for score, _slug, hits in out]
+    return tuple((score, hits) for score, _slug, hits in out)
 
 
 def recipe_ranking(*, query: str, limit: int = 5) -> list[tuple[str, float, SectionHit]]:
