@@ -46,12 +46,20 @@ def session_json(session: DemoSession) -> dict[str, Any]:
     }
 
 
+RENDERED_AUTHORS = frozenset({"assistant", "triage_bot", "operator", "system"})
+
+
 def message_json(message: Message) -> dict[str, Any]:
+    from support_project.rendering import render_markdown
+
     return {
         "id": message.id,
         "author": message.author,
         "author_name": message.author_name,
         "text": message.text,
+        # Agent, triage, operator and system text is Markdown: sanitised HTML (nh3) for /demo; user text is null
+        # (shown as plain text).
+        "text_html": render_markdown(message.text) if message.author in RENDERED_AUTHORS else None,
         "created_at": message.created_at,
         "metadata": message.metadata,
     }

@@ -60,19 +60,19 @@ PHRASES: dict[str, dict[str, str]] = {
     "ticket_opened": {
         "en": "Done — I opened support ticket #{number} “{subject}” (category {category}, {ticket_id}). "
               "Charged ${charged_usd} ({payment_method}); your balance is now ${virtual_balance_usd}. "
-              "Follow-ups are free in its support thread: {open_url}",
+              "Follow-ups are free in its support thread: [{open_url}]({open_url})",
         "es": "Hecho: abrí el ticket de soporte #{number} «{subject}» (categoría {category}, {ticket_id}). "
               "Cobrado {charged_usd} $ ({payment_method}); tu saldo ahora es {virtual_balance_usd} $. "
-              "Los seguimientos son gratis en su hilo de soporte: {open_url}",
+              "Los seguimientos son gratis en su hilo de soporte: [{open_url}]({open_url})",
         "fr": "C'est fait : j'ai ouvert le ticket de support n° {number} « {subject} » (catégorie {category}, "
               "{ticket_id}). Facturé {charged_usd} $ ({payment_method}) ; votre solde est maintenant de "
-              "{virtual_balance_usd} $. Les suivis sont gratuits dans son fil de support : {open_url}",
+              "{virtual_balance_usd} $. Les suivis sont gratuits dans son fil de support : [{open_url}]({open_url})",
         "de": "Erledigt — ich habe das Support-Ticket #{number} „{subject}“ (Kategorie {category}, {ticket_id}) "
               "eröffnet. Berechnet: {charged_usd} $ ({payment_method}); dein Guthaben beträgt jetzt "
-              "{virtual_balance_usd} $. Nachfragen sind im Support-Thread kostenlos: {open_url}",
+              "{virtual_balance_usd} $. Nachfragen sind im Support-Thread kostenlos: [{open_url}]({open_url})",
         "pt": "Pronto — abri o ticket de suporte #{number} “{subject}” (categoria {category}, {ticket_id}). "
               "Cobrado US$ {charged_usd} ({payment_method}); seu saldo agora é US$ {virtual_balance_usd}. "
-              "Acompanhamentos são grátis no tópico de suporte: {open_url}",
+              "Acompanhamentos são grátis no tópico de suporte: [{open_url}]({open_url})",
     },
     "bounty": {
         "en": "Bug tickets are eligible for the ${amount_usd} bug bounty once an operator confirms the bug.",
@@ -179,22 +179,22 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "The customer answered “no” to “Does this answer your question?” — the triage answer did not solve it.",
     },
     "docs_from": {
-        "en": "From the cookbook — “{title}” ({url}){section}:", "es": "Del cookbook — «{title}» ({url}){section}:",
-        "fr": "Extrait du cookbook — « {title} » ({url}){section} :", "de": "Aus dem Cookbook — „{title}“ ({url}){section}:",
-        "pt": "Do cookbook — “{title}” ({url}){section}:",
+        "en": "From the cookbook — [“{title}”]({url}){section}:", "es": "Del cookbook — [«{title}»]({url}){section}:",
+        "fr": "Extrait du cookbook — [« {title} »]({url}){section} :", "de": "Aus dem Cookbook — [„{title}“]({url}){section}:",
+        "pt": "Do cookbook — [“{title}”]({url}){section}:",
     },
     "docs_section": {
         "en": ", section: {heading}", "es": ", sección: {heading}", "fr": ", section : {heading}",
         "de": ", Abschnitt: {heading}", "pt": ", seção: {heading}",
     },
     "docs_more": {
-        "en": "Full recipe: {url}\nIf that doesn't solve it, say “open a ticket” and I'll file one for you ($0.01).",
-        "es": "Receta completa: {url}\nSi eso no lo resuelve, di «abre un ticket» y lo abriré por ti (0,01 $).",
-        "fr": "Recette complète : {url}\nSi cela ne résout pas le problème, dites « ouvre un ticket » et je "
+        "en": "Full recipe: [{url}]({url})\nIf that doesn't solve it, say “open a ticket” and I'll file one for you ($0.01).",
+        "es": "Receta completa: [{url}]({url})\nSi eso no lo resuelve, di «abre un ticket» y lo abriré por ti (0,01 $).",
+        "fr": "Recette complète : [{url}]({url})\nSi cela ne résout pas le problème, dites « ouvre un ticket » et je "
               "l'ouvrirai pour vous (0,01 $).",
-        "de": "Vollständiges Rezept: {url}\nWenn das nicht hilft, sag „Ticket eröffnen“ und ich eröffne eins für "
+        "de": "Vollständiges Rezept: [{url}]({url})\nWenn das nicht hilft, sag „Ticket eröffnen“ und ich eröffne eins für "
               "dich (0,01 $).",
-        "pt": "Receita completa: {url}\nSe isso não resolver, diga “abra um ticket” e eu abro um para você "
+        "pt": "Receita completa: [{url}]({url})\nSe isso não resolver, diga “abra um ticket” e eu abro um para você "
               "(US$ 0,01).",
     },
     "nothing_found": {

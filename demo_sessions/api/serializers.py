@@ -47,6 +47,8 @@ class MessageOut(serializers.Serializer):
     author = serializers.CharField()
     author_name = serializers.CharField()
     text = serializers.CharField()
+    text_html = serializers.CharField(allow_null=True, help_text="Assistant, triage, operator and system messages: "
+                                      "the text as sanitised HTML (Markdown rendered, nh3-cleaned). null for user text.")
     created_at = serializers.DateTimeField()
     metadata = serializers.DictField()
 

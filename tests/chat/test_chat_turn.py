@@ -67,7 +67,7 @@ def test_it_files_a_ticket_from_the_chat_charges_once_and_triages(agent_a):
     stored = list(chat.messages.order_by("created_at", "id"))
     assert [m.author for m in stored] == ["user", "system", "assistant"]
     assert [m["id"] for m in body["messages"]] == [m.id for m in stored]
-    assert set(body["messages"][0]) == {"id", "author", "author_name", "text", "created_at", "metadata"}
+    assert set(body["messages"][0]) == {"id", "author", "author_name", "text", "text_html", "created_at", "metadata"}
     user, system, assistant = stored
     assert user.text == EXPORT
     assert f"/demo?session={ticket.support_session_id}" in system.text
@@ -113,8 +113,11 @@ def test_a_question_is_answered_from_the_cookbook_and_charges_nothing(agent_a):
     assert body["tool_calls"][1]["arguments"] == {"slug": "event_callbacks"}
     assert [m["author"] for m in body["messages"]] == ["user", "assistant"]
     answer = body["messages"][1]["text"]
-    assert answer.startswith("From the cookbook — “Event callbacks (signed webhooks)” (/cookbook/event_callbacks#")
-    assert "Full recipe: /cookbook/event_callbacks" in answer
+    assert answer.startswith("From the cookbook — [“Event callbacks (signed webhooks)”](/cookbook/event_callbacks#")
+    assert "Full recipe: [/cookbook/event_callbacks#" in answer
+    html = body["messages"][1]["text_html"]
+    assert '<a href="/cookbook/event_callbacks#' in html and "<script" not in html
+    assert body["messages"][0]["text_html"] is None  # the user's own text is shown as typed
     assert agent_a.balance_micros == 200_000
     assert Ticket.objects.count() == 0
 

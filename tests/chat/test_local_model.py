@@ -78,7 +78,7 @@ def test_a_slow_model_hands_the_turn_to_the_builtin_agent_with_a_note(agent_a: A
     [assistant] = [m for m in result.messages if m.author == "assistant"]
     assert assistant.metadata["provider_error"] == {"message": "The model did not answer within 0.05 s.",
                                                     "retryable": True}
-    assert assistant.text.startswith("From the cookbook — “Event callbacks (signed webhooks)”")
+    assert assistant.text.startswith("From the cookbook — [“Event callbacks (signed webhooks)”](/cookbook/event_callbacks#")
     assert assistant.text.endswith("(The language model failed: The model did not answer within 0.05 s. "
                                    "The builtin agent answered instead.)")
     assert (result.ticket, Ticket.objects.count()) == (None, 0)

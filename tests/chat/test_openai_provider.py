@@ -106,7 +106,7 @@ def test_a_failing_model_hands_the_turn_to_the_builtin_agent_with_a_visible_note
     assert body["tool_calls"][1]["arguments"] == {"slug": "event_callbacks"}
     assert [m["author"] for m in body["messages"]] == ["user", "assistant"]
     text = body["messages"][1]["text"]
-    assert text.startswith("From the cookbook — “Event callbacks (signed webhooks)”")
+    assert text.startswith("From the cookbook — [“Event callbacks (signed webhooks)”](/cookbook/event_callbacks#")
     assert text.endswith(f"(The language model failed: {reason} The builtin agent answered instead.)")
     stored = Message.objects.get(id=body["messages"][1]["id"])
     assert stored.metadata["provider_error"] == {"message": reason, "retryable": retryable}
