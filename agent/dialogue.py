@@ -208,7 +208,7 @@ class Dialogue:
         if not outcome.ok or outcome.result is None:
             return self._failed(outcome, "status")
         found = outcome.result["ticket"]
-        messages = [m for m in outcome.result.get("messages", []) if m.get("author") != "user"]
+        messages = [m for m in outcome.result.get("messages", []) if m.get("author") in ("operator", "system")]
         last = ""
         if messages:
             text = " ".join(str(messages[-1]["text"]).split())
