@@ -102,7 +102,7 @@ class CaseScore:
 
 def run_case(case: dict[str, Any], *, principal: Any, provider: Any = None) -> CaseScore:
     """Play one labelled conversation through the real turn service and score every turn."""
-    from demo_sessions.chat.service import chat_turn
+    from agent.chat.service import chat_turn
 
     score = CaseScore(case=case["id"])
     session_id: str | None = None
@@ -194,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
     from accounts.models import TokenKind
     from accounts.principal import Principal
     from accounts.services import agent_create
-    from demo_sessions.chat.base import provider_get
+    from agent.chat.base import provider_get
 
     cases = load_cases()[: args.limit or None]
     with contextlib.ExitStack() as stack:
@@ -204,7 +204,7 @@ def _run(args: argparse.Namespace) -> int:
             name = "openai"
         provider: Any = provider_get("builtin")
         if name == "openai":
-            from demo_sessions.chat.openai_compat import OpenAICompatibleProvider
+            from agent.chat.openai_compat import OpenAICompatibleProvider
 
             provider = OpenAICompatibleProvider(base_url=args.base_url.rstrip("/"), api_key="", model=args.model,
                                                 timeout_seconds=args.timeout, max_tool_rounds=2, max_tokens=256,

@@ -14,8 +14,8 @@ import pytest
 
 from accounts.models import TokenKind
 from accounts.principal import Principal
-from demo_sessions.chat.openai_compat import OpenAICompatibleProvider
-from demo_sessions.chat.service import chat_turn
+from agent.chat.openai_compat import OpenAICompatibleProvider
+from agent.chat.service import chat_turn
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(600)]
