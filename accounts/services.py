@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ from . import tokens
 from .models import Agent, ApiToken, Scope, TokenKind
 
 
-def _issue(*, kind: str, agent: Agent | None = None, user: AbstractBaseUser | None = None,
+def _issue(*, kind: str, agent: Agent | None = None, user: User | None = None,
            label: str = "", scopes: Iterable[str] = ()) -> tuple[ApiToken, str]:
     plaintext = tokens.generate(kind)
     row = ApiToken.objects.create(
@@ -73,7 +73,7 @@ def token_revoke(*, token: ApiToken) -> None:
         token.refresh_from_db(fields=["revoked_at"])
 
 
-def staff_token_create(*, user: AbstractBaseUser, label: str = "") -> tuple[ApiToken, str]:
+def staff_token_create(*, user: User, label: str = "") -> tuple[ApiToken, str]:
     if not (user.is_active and getattr(user, "is_staff", False)):
         raise ValueError(f"{user} is not an active staff user")
     with transaction.atomic():

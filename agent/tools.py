@@ -19,7 +19,8 @@ from accounts.models import Agent, Scope
 from accounts.principal import Principal
 from billing import idempotency
 from billing.money import usd_str
-from cookbook.selectors import recipe_read, recipe_search
+from cookbook.retrieval import recipe_search
+from cookbook.selectors import recipe_read
 from demo_sessions.models import SessionKind
 from demo_sessions.selectors import public_messages, session_get_for_agent
 from demo_sessions.serializers import MessageOut

@@ -194,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
     from accounts.models import TokenKind
     from accounts.principal import Principal
     from accounts.services import agent_create
-    from agent.chat.base import provider_get
+    from agent.chat.providers import provider_get
 
     cases = load_cases()[: args.limit or None]
     with contextlib.ExitStack() as stack:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from .money import usd_str
@@ -18,3 +19,21 @@ class UsdField(serializers.CharField):
 
     def to_representation(self, value: Any) -> str:
         return usd_str(value)
+
+
+@extend_schema_serializer(component_name="LedgerEntry")
+class LedgerEntryOut(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField()
+    amount_usd = UsdField(source="amount_micros", read_only=False)
+    amount_micros = serializers.IntegerField()
+    balance_after_usd = UsdField(source="balance_after_micros", read_only=False)
+    reference = serializers.CharField()
+    memo = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="LedgerPage")
+class LedgerPageOut(serializers.Serializer):
+    results = LedgerEntryOut(many=True)
+    next_cursor = serializers.CharField(allow_null=True)

@@ -23,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .selectors import SearchHit
+
 GLOSSARY = Path(__file__).resolve().parent / "glossary.tsv"
 RANK_HEADING_REPEAT = 3
 CHOOSE_HEADING_REPEAT = 8
@@ -93,7 +95,8 @@ class SectionHit:
 def recipe_sections(markdown: str) -> list[tuple[str, tuple[str, ...]]]:
     """Split a recipe at its `##` headings (a `#` inside a code block is not a heading)."""
     sections: list[tuple[str, tuple[str, ...]]] = []
-    heading, lines, in_code = "", [], False
+    lines: list[str] = []
+    heading, in_code = "", False
     for raw in markdown.splitlines():
         if raw.lstrip().startswith("```"):
             in_code = not in_code
@@ -178,6 +181,10 @@ def _glossary() -> dict[str, tuple[str, ...]]:
 
 
 def index_reload() -> None:
+    """Drop the recipes and the index built from them (tests that add recipe files)."""
+    from .selectors import recipes_reload
+
+    recipes_reload()
     _index.cache_clear()
     _ranked.cache_clear()
     _query_term.cache_clear()
@@ -344,3 +351,19 @@ def snippet_of(section: Section, terms: list[str], *, chars: int = 220) -> str:
     if not best:
         return section.summary
     return best if len(best) <= chars else best[: chars - 1].rsplit(" ", 1)[0] + "…"
+
+
+def recipe_search(*, query: str, limit: int = 5) -> list[SearchHit]:
+    """Recipes ranked by their best section (the JSON shape of /cookbook/search and the
+    cookbook_search tool); recipes sharing no term with the query are left out."""
+    from .selectors import recipe_read
+
+    if limit < 1:
+        return []
+    terms = query_terms(query)
+    hits = []
+    for slug, score, best in recipe_ranking(query=query, limit=limit):
+        recipe = recipe_read(slug=slug)
+        hits.append(SearchHit(slug=slug, title=recipe.title, summary=recipe.summary, score=score,
+                              snippet=snippet_of(best.section, terms), url=recipe.url))
+    return hits

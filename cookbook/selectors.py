@@ -1,7 +1,7 @@
 """Read side of the cookbook: the Markdown recipes in `cookbook/recipes/`, parsed once per process.
 
-The chat tool registry, MCP and the views all call these three functions:
-`recipe_list()`, `recipe_read(slug=…)`, `recipe_search(query=…, limit=…)`.
+The chat tool registry, MCP and the views call `recipe_list()`, `recipe_read(slug=…)` here and
+`recipe_search(query=…, limit=…)` in `cookbook.retrieval` (which reads the recipes from here).
 
 Recipes are files shipped with the code, so they are loaded lazily on first use and cached for the
 life of the process (a deploy restarts the process; `recipes_reload()` exists for tests).
@@ -108,11 +108,9 @@ def _library() -> _Library:
 
 
 def recipes_reload() -> None:
-    """Drop the in-process caches (tests that add recipe files; never needed in production)."""
-    from .retrieval import index_reload
-
+    """Drop the in-process cache (tests that add recipe files; never needed in production).
+    `cookbook.retrieval.index_reload()` drops the search index built from it too."""
     _library.cache_clear()
-    index_reload()
 
 
 # --- public selectors -------------------------------------------------------------------------------
@@ -127,19 +125,3 @@ def recipe_read(*, slug: str) -> Recipe:
     if recipe is None:
         raise NotFound(f"No cookbook recipe named {slug!r}.", details={"slug": [slug]})
     return recipe
-
-
-def recipe_search(*, query: str, limit: int = 5) -> list[SearchHit]:
-    """Recipes ranked by their best section's BM25 score (cookbook.retrieval); recipes sharing no
-    term with the query are left out. The snippet comes from that best section."""
-    from .retrieval import query_terms, recipe_ranking, snippet_of
-
-    if limit < 1:
-        return []
-    terms = query_terms(query)
-    hits = []
-    for slug, score, best in recipe_ranking(query=query, limit=limit):
-        recipe = _library().recipes[slug]
-        hits.append(SearchHit(slug=slug, title=recipe.title, summary=recipe.summary, score=score,
-                              snippet=snippet_of(best.section, terms), url=recipe.url))
-    return hits

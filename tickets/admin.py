@@ -46,7 +46,7 @@ class TicketAdmin(admin.ModelAdmin):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+        return [f for fs in self.fieldsets for f in fs[1]["fields"] if isinstance(f, str)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tickets are opened (and paid for) through the API or the chat

@@ -27,7 +27,7 @@ class TokenSignInForm(forms.Form):
                             widget=forms.PasswordInput(attrs={"autocomplete": "off", "placeholder": "411s_…"}))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         token = data.get("token") or ""
         principal = principal_for_token(raw_token=token) if token else None
         if principal is None or principal.kind != TokenKind.STAFF:
@@ -45,7 +45,7 @@ class PasswordSignInForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         user = None
         if data.get("username") and data.get("password"):
             user = authenticate(self.request, username=data["username"], password=data["password"])
@@ -89,7 +89,9 @@ class TicketUpdateForm(forms.Form):
 
     def __init__(self, *args: Any, staff_usernames: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Unassigned"), *((u, u) for u in staff_usernames)]
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ChoiceField)
+        assignee.choices = [("", "Unassigned"), *((u, u) for u in staff_usernames)]
 
 
 class BountyForm(forms.Form):

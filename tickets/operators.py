@@ -112,7 +112,7 @@ def ticket_update_by_staff(
             updates["priority"] = priority
         new_assignee_id = None if assignee_user in (None, UNCHANGED) else assignee_user.pk
         if assignee_user is not UNCHANGED and new_assignee_id != locked.assignee_id:
-            old_name = locked.assignee.get_username() if locked.assignee_id else None
+            old_name = locked.assignee.get_username() if locked.assignee_id and locked.assignee else None
             changes["assignee"] = [old_name, assignee]
             updates["assignee_id"] = new_assignee_id
         if updates:

@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -103,8 +104,8 @@ def _query(filters: dict[str, str], **overrides: str | None) -> str:
 def inbox(request: HttpRequest) -> HttpResponse:
     filters = InboxFilterForm(request.GET).filters()
     cursor = filters.pop("cursor", "")
-    scope = {"category": filters.get("category"), "assignee": filters.get("assignee"), "q": filters.get("q"),
-             "staff_user": request.user}
+    scope: dict[str, Any] = {"category": filters.get("category"), "assignee": filters.get("assignee"),
+                             "q": filters.get("q"), "staff_user": request.user}
     tickets = search.ticket_list_for_staff(status=filters.get("status"), **scope)
     try:
         page = paginate(tickets, params={"limit": str(PAGE_SIZE), "cursor": cursor}, order=LIST_ORDER,
@@ -157,10 +158,12 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
     staff_usernames = list(search.staff_user_list().values_list("username", flat=True))
     update_form = TicketUpdateForm(staff_usernames=staff_usernames, auto_id="ticket-%s", initial={
         "support_status": ticket.status, "priority": ticket.priority,
-        "assignee": ticket.assignee.get_username() if ticket.assignee_id else "",
+        "assignee": ticket.assignee.get_username() if ticket.assignee_id and ticket.assignee else "",
     })
     reachable = {ticket.status, *allowed_transitions(ticket.status, Actor.STAFF)}
-    update_form.fields["support_status"].choices = [c for c in TicketStatus.choices if c[0] in reachable]
+    status_field = update_form.fields["support_status"]
+    assert isinstance(status_field, forms.ChoiceField)
+    status_field.choices = [c for c in TicketStatus.choices if c[0] in reachable]
     return render(request, "inbox/ticket.html", {
         "ticket": ticket,
         "thread": transcript.messages,

@@ -48,7 +48,8 @@ CATALOG: list[dict[str, Any]] = [
                        "Internal operator notes are never emitted.",
         "example_data": {"ticket": _EXAMPLE_TICKET, "message": {
             "id": "msg_7QpLk2v9d0sX1aYb3cZe4f", "author": "operator", "author_name": "Olivia",
-            "text": "Thanks, we can reproduce it and are on it.", "created_at": "2026-11-28T09:20:40.000Z"}},
+            "text": "Thanks, we can reproduce it and are on it.", "created_at": "2026-11-28T09:20:40.000Z",
+            "metadata": {}}},
     },
     {
         "type": EventType.TICKET_UPDATED.value,
@@ -69,7 +70,8 @@ CATALOG: list[dict[str, Any]] = [
                        "or its deliveries kept failing. Re-enable it with PATCH {\"active\": true}.",
         "example_data": {"subscription": {"id": "sub_2bV8nQ1mZx0cL4kJ7hG5fD", "label": "ops alerts",
                                           "callback_url": "https://hooks.example.com/411data",
-                                          "disabled_reason": "failing"}},
+                                          "disabled_reason": "failing",
+                                          "disabled_at": "2026-11-28T09:15:02.114Z"}},
     },
     {
         "type": EventType.TEST.value,

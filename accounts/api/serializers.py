@@ -8,7 +8,7 @@ from ..models import ApiToken, Scope
 
 
 class UsageKeyCreateIn(StrictSerializer):
-    label = serializers.CharField(max_length=120, allow_blank=True, required=False, default="")
+    label = serializers.CharField(max_length=120, allow_blank=True, required=False, default="")  # type: ignore[assignment]
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.values), min_length=1, max_length=3)
 
 
@@ -18,7 +18,7 @@ class MintIn(StrictSerializer):
 
 class UsageKeyOut(serializers.Serializer):
     id = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the stubs' Field.label clashes with our field name
     scopes = serializers.ListField(child=serializers.CharField())
     prefix = serializers.CharField()
     created_at = serializers.DateTimeField()

@@ -6,58 +6,46 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Agent, Scope
 from accounts.permissions import require_scope
+from accounts.viewsets import ApiView
 from support_project.api.pagination import paginate
 
 from ..money import usd_str
 from ..selectors import ledger_for_agent
+from ..serializers import LedgerEntryOut, LedgerPageOut
 
 BalanceOut = inline_serializer("Balance", {
     "agent_id": serializers.CharField(),
     "virtual_balance_usd": serializers.CharField(),
     "virtual_balance_micros": serializers.IntegerField(),
 })
-LedgerEntryOut = inline_serializer("LedgerEntry", {
-    "id": serializers.CharField(), "kind": serializers.CharField(),
-    "amount_usd": serializers.CharField(), "amount_micros": serializers.IntegerField(),
-    "balance_after_usd": serializers.CharField(), "reference": serializers.CharField(),
-    "memo": serializers.CharField(), "created_at": serializers.DateTimeField(),
-})
-LedgerPage = inline_serializer("LedgerPage", {
-    "results": LedgerEntryOut.__class__(many=True), "next_cursor": serializers.CharField(allow_null=True),
-})
 
 
-class BalanceView(APIView):
+class BalanceView(ApiView):
     permission_classes = [require_scope(Scope.BILLING_READ)]
 
     @extend_schema(responses=BalanceOut, summary="The agent's virtual USD balance")
     def get(self, request: Request) -> Response:
         # Read fresh: the principal's agent row was loaded before any concurrent change.
-        balance = Agent.objects.filter(id=request.auth.agent.id).values_list("balance_micros", flat=True).get()
-        return Response({"agent_id": request.auth.agent.id, "virtual_balance_usd": usd_str(balance),
+        agent_id = self.agent.id
+        balance = Agent.objects.filter(id=agent_id).values_list("balance_micros", flat=True).get()
+        return Response({"agent_id": agent_id, "virtual_balance_usd": usd_str(balance),
                          "virtual_balance_micros": balance})
 
 
-class LedgerView(APIView):
+class LedgerView(ApiView):
     permission_classes = [require_scope(Scope.BILLING_READ)]
 
     @extend_schema(
-        responses=LedgerPage, summary="Ledger entries, newest first",
+        responses=LedgerPageOut, summary="Ledger entries, newest first",
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("cursor", str)],
     )
     def get(self, request: Request) -> Response:
         page = paginate(
-            ledger_for_agent(agent=request.auth.agent), params=request.query_params,
+            ledger_for_agent(agent=self.agent), params=request.query_params,
             order=("-created_at", "-id"),
-            serialize=lambda rows: [
-                {"id": e.id, "kind": e.kind, "amount_usd": usd_str(e.amount_micros), "amount_micros": e.amount_micros,
-                 "balance_after_usd": usd_str(e.balance_after_micros), "reference": e.reference, "memo": e.memo,
-                 "created_at": e.created_at}
-                for e in rows
-            ],
+            serialize=lambda rows: LedgerEntryOut(rows, many=True).data,
         )
         return Response(page)

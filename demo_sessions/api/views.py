@@ -8,9 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import require_scope
+from accounts.viewsets import ApiViewSet
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body
 

@@ -146,8 +146,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
             (triple for klass, triple in _DRF_CODES.items() if isinstance(exc, klass)),
             (exc.status_code, "ERROR", str(exc.detail)),
         )
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+        wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
         if isinstance(exc, drf.ParseError) and "JSON" not in str(exc.detail):

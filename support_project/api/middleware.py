@@ -29,9 +29,10 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("X-Request-ID", "")
-        request.request_id = supplied if _SANE_REQUEST_ID.match(supplied) else f"req_{secrets.token_hex(12)}"
+        request_id = supplied if _SANE_REQUEST_ID.match(supplied) else f"req_{secrets.token_hex(12)}"
+        request.request_id = request_id  # type: ignore[attr-defined]  # read by errors.request_id_of and logs
         response = self.get_response(request)
-        response["X-Request-ID"] = request.request_id
+        response["X-Request-ID"] = request_id
         rate = getattr(request, "rate_limit", None)
         if rate is not None:
             limit, remaining, reset = rate

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cookbook.retrieval import recipe_ranking, recipe_sections, section_quote, section_search
-from cookbook.selectors import recipe_list, recipe_search
+from cookbook.retrieval import recipe_ranking, recipe_search, recipe_sections, section_quote, section_search
+from cookbook.selectors import recipe_list
 
 QUERIES: list[dict[str, str]] = yaml.safe_load((Path(__file__).parent / "retrieval.yaml").read_text(encoding="utf-8"))
 

@@ -11,8 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.permissions import IsStaff
+from accounts.viewsets import ApiViewSet
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body
 

@@ -9,9 +9,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import paid_route, require_scope
+from accounts.viewsets import ApiViewSet
 from billing import idempotency
 from billing.money import usd_str
 from billing.paywall import to_response
