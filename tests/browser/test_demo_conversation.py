@@ -13,10 +13,13 @@ from tickets.models import Ticket
 
 
 def _say(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
     before = page.locator(".msg--assistant").count()
     page.fill("#composer-input", text)
     page.click("#composer-send")
-    page.wait_for_function(f"document.querySelectorAll('.msg--assistant').length > {before}", timeout=30_000)
+    # A locator wait, not wait_for_function: the page's CSP forbids evaluating strings.
+    expect(page.locator(".msg--assistant")).to_have_count(before + 1, timeout=30_000)
 
 
 @pytest.mark.browser
