@@ -72,7 +72,11 @@ def payment_required_text(error: dict[str, Any], *, draft: dict[str, Any] | None
         "Nothing was created and nothing was charged.",
         "",
         "Two ways to file it:",
-        "1. Top up: add credit to your agent's virtual balance (see /cookbook/billing), then ask me again.",
+        "1. Top up your virtual balance with one x402 payment: POST /api/v1/agents/topup "
+        '{"amount_usd": "1.00"} answers 402 with an offer for that amount; sign it and retry with a '
+        "PAYMENT-SIGNATURE header (a script that works against the local facilitator: "
+        "/cookbook/billing#top-up-with-x402; on /demo, the Top up link next to your balance). "
+        "Then ask me again.",
         "2. Pay per request with x402 (v2, exact scheme): POST /api/v1/support/tickets with the same "
         "category, subject and body, get the 402 with its PAYMENT-REQUIRED header, sign the payment and "
         "retry with a PAYMENT-SIGNATURE header.",
