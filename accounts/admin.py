@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -100,6 +101,8 @@ class AgentAdmin(admin.ModelAdmin):
         from billing.services import InsufficientBalance, staff_adjustment
 
         agent = get_object_or_404(Agent, pk=agent_id)
+        if not self.has_change_permission(request, agent):
+            raise PermissionDenied  # operators read agents; balance adjustments are for admins
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -111,6 +114,7 @@ class AgentAdmin(admin.ModelAdmin):
                 messages.success(request, "Adjustment booked.")
                 return HttpResponseRedirect(reverse("admin:accounts_agent_change", args=[agent.pk]))
         context = {**self.admin_site.each_context(request), "agent": agent, "form": form,
+                   "balance_usd": usd_str(agent.balance_micros),
                    "title": f"Adjust balance of {agent.name}", "opts": self.model._meta}
         return render(request, "admin/accounts/agent_adjust.html", context)
 

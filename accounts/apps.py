@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -12,3 +13,8 @@ class AccountsConfig(AppConfig):
         from .admin_forms import ThrottledAdminAuthenticationForm
 
         admin.site.login_form = ThrottledAdminAuthenticationForm  # the sign-in guessing throttle
+
+        from .operator_group import sync_after_migrate
+
+        # After every app's permissions exist (auth's own post_migrate receiver runs first).
+        post_migrate.connect(sync_after_migrate, dispatch_uid="accounts.operator_group_sync")

@@ -77,6 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--db", default="bench_inbox", help="database to create and drop (default bench_inbox)")
     p.add_argument("--redis-db", type=int, default=11, help="Redis db index to use and flush (default 11)")
     p.add_argument("--output", default="inbox_scale", help="results/<name>.json (default inbox_scale)")
+    p.add_argument("--search-cases", action="store_true",
+                   help="also: a customer-name search, bot text included, a ticket-id prefix, a #number "
+                        "(issue #15's search; the products before it find nothing for the last three)")
     return p.parse_args(argv)
 
 
@@ -198,6 +201,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"q={SEARCH_TERM}": {"q": SEARCH_TERM},
                     f"deep cursor (row {size // 2:,})": {"cursor": deep},
                 }
+                if args.search_cases:
+                    cases.update({
+                        "q=inbox agent 7 (name)": {"q": "inbox agent 7"},
+                        f"q={SEARCH_TERM} +bot text": {"q": SEARCH_TERM, "include_bots": "1"},
+                        "q=tkt_bench12 (id prefix)": {"q": "tkt_bench12"},
+                        f"q=#{size // 2}": {"q": f"#{size // 2}"},
+                    })
                 for surface, path, headers in (("API", API_PATH, bearer), ("inbox", INBOX_PATH, {})):
                     for case, params in cases.items():
                         if surface == "API" and case == NEEDS_REPLY_CASE:

@@ -3,7 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from billing.money import usd_str
+
 from .models import IdempotencyRecord, LedgerEntry, X402Payment
+
+
+def _signed_usd(micros: int) -> str:
+    return f"{'-' if micros < 0 else '+'}${usd_str(abs(micros))}"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,10 +25,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "agent", "kind", "amount_micros", "balance_after_micros", "reference", "created_by", "created_at")
+    list_display = ("id", "agent", "kind", "amount", "balance_after", "reference", "created_by", "created_at")
     list_filter = ("kind",)
     search_fields = ("id", "reference", "agent__id", "agent__name")
     list_select_related = ("agent",)
+    exclude = ("amount_micros", "balance_after_micros")
+    readonly_fields = ("amount", "balance_after")
+
+    @admin.display(description="Amount", ordering="amount_micros")
+    def amount(self, obj: LedgerEntry) -> str:
+        return _signed_usd(obj.amount_micros)
+
+    @admin.display(description="Balance after", ordering="balance_after_micros")
+    def balance_after(self, obj: LedgerEntry) -> str:
+        return f"${usd_str(obj.balance_after_micros)}"
 
 
 @admin.register(X402Payment)

@@ -2,9 +2,16 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from . import health, home
+
+# Django admin's wording: operators land here from /admin/ and the Support Inbox.
+admin.site.site_header = "411data Support · Django admin"
+admin.site.site_title = "411data Support admin"
+admin.site.index_title = "Tickets, bounties and customers"
+admin.site.site_url = "/ui-traffic"  # "View site" → the Support Inbox
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -30,6 +37,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/admin/", include(api_admin)),
     path("django-admin/", admin.site.urls),
+    # The address people try first leads to Django admin (keeping the rest of the path).
+    path("admin/", RedirectView.as_view(url="/django-admin/")),
+    path("admin/<path:rest>", RedirectView.as_view(url="/django-admin/%(rest)s", query_string=True)),
     path("", include("tickets.urls")),
     path("", include("demo_sessions.urls")),
     path("", include("cookbook.urls")),

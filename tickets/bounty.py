@@ -33,8 +33,9 @@ from demo_sessions.models import Author
 from support_project.domain import Conflict, InvalidInput
 from support_project.taskqueue import enqueue_after_commit, enqueue_now
 
-from .models import BountyStatus, Category, Ticket
+from .models import BountyStatus, Category, Ticket, TimelineActor, TimelineKind
 from .services import _emit, thread_message_add, ticket_lock, ticket_shape
+from .timeline import timeline_record
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def bounty_decide(*, ticket: Ticket, staff_user: Any, decision: str, note: str =
 
 def _record(ticket: Ticket, status: str, staff_user: Any, note: str) -> None:
     now = timezone.now()
+    timeline_record(ticket=ticket, kind=TimelineKind.BOUNTY, old=ticket.bounty_status or BountyStatus.PENDING_REVIEW,
+                    new=status, actor=staff_user, now=now)
     fields = {"bounty_status": status, "bounty_decided_by_id": staff_user.pk, "bounty_decided_at": now,
               "bounty_note": note, "updated_at": now}
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
@@ -130,6 +133,8 @@ def bounty_award(*, ticket_pk: int) -> str:
                            metadata={"ledger_entry_id": entry.id, "amount_usd": usd_str(amount)})
         Ticket.objects.filter(pk=ticket.pk).update(bounty_status=BountyStatus.AWARDED)
         ticket.bounty_status = BountyStatus.AWARDED
+        timeline_record(ticket=ticket, kind=TimelineKind.BOUNTY, old=BountyStatus.CONFIRMED, new=BountyStatus.AWARDED,
+                        actor_kind=TimelineActor.SYSTEM)
         shape = ticket_shape(ticket)
         _emit(ticket.agent_id, "support.bounty_awarded", {
             "ticket": shape, "bounty": {**shape["bounty"], "ledger_entry_id": entry.id},

@@ -76,6 +76,7 @@ class InboxFilterForm(forms.Form):
     category = forms.ChoiceField(required=False, choices=_blank_first(Category.choices, "All categories"))
     assignee = forms.CharField(required=False, max_length=150)
     q = forms.CharField(required=False, max_length=MAX_QUERY_CHARS, label="Search")
+    include_bots = forms.BooleanField(required=False, label="Include bot and triage text")
     cursor = forms.CharField(required=False, max_length=500)
 
     def filters(self) -> dict[str, str]:

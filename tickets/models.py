@@ -87,16 +87,21 @@ class Ticket(models.Model):
     rating_comment = models.TextField(blank=True, default="")
     rated_at = models.DateTimeField(null=True, blank=True)
     # Staff full-text search over subject, body and every thread message (internal notes too).
-    # PostgreSQL keeps it current with triggers (migration 0002): code never writes it. NULL on SQLite.
+    # PostgreSQL keeps it current with triggers (migrations 0002, 0006): code never writes it. NULL on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # The same without bot text (authors triage_bot, assistant, system): the inbox's default search.
+    search_vector_human = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
+        # Operators decide bounties from Django admin without the (unused) change permission.
+        permissions = [("decide_bounty", "Can confirm or reject bug bounties")]
         indexes = [
             models.Index(fields=["agent", "-created_at", "-number"], name="ticket_agent_recent_idx"),
             models.Index(fields=["agent", "status", "-created_at", "-number"], name="ticket_agent_status_idx"),
             models.Index(fields=["-last_activity_at", "-number"], name="ticket_activity_idx"),
             models.Index(fields=["status", "-last_activity_at", "-number"], name="ticket_status_activity_idx"),
             GinIndex(fields=["search_vector"], name="ticket_search_gin"),
+            GinIndex(fields=["search_vector_human"], name="ticket_search_human_gin"),
             # "Needs reply", oldest wait first: a small partial index (only waiting tickets).
             models.Index(fields=["awaiting_since", "number"], condition=Q(awaiting_operator=True),
                          name="ticket_needs_reply_idx"),
@@ -162,3 +167,78 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user_id})"
+
+
+# --- the ticket timeline (issue #15 item 4) ---------------------------------------------------------
+
+
+class TimelineKind(models.TextChoices):
+    STATUS = "status"
+    ASSIGNEE = "assignee"
+    PRIORITY = "priority"
+    BOUNTY = "bounty"
+    RATING = "rating"
+
+
+class TimelineActor(models.TextChoices):
+    STAFF = "staff"  # `actor` is the operator
+    CUSTOMER = "customer"  # the ticket's agent (through the API, MCP or /demo)
+    SYSTEM = "system"  # a task (the bounty credit), a sweeper, a migration
+
+
+class TicketEvent(models.Model):
+    """One change of a ticket's state, shown to staff in the thread: who, when, from → to.
+
+    Staff-only by construction: only staff selectors read this table (customer APIs, /demo and
+    webhooks never do). Written by `tickets.timeline.timeline_record` in the changing service's
+    transaction.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=TimelineKind.choices)
+    actor_kind = models.CharField(max_length=16, choices=TimelineActor.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    # Shown when `actor` is gone (a deleted user) or was never a user: the operator's name at the time.
+    actor_name = models.CharField(max_length=150, blank=True, default="")
+    old = models.CharField(max_length=150, blank=True, default="")  # "" = none (unassigned, not rated…)
+    new = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    is_timeline_event = True  # lets a template tell an event from a Message in one merged thread
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="ticket_event_thread_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=TimelineKind.values), name="ticket_event_kind_valid"),
+            models.CheckConstraint(condition=Q(actor_kind__in=TimelineActor.values), name="ticket_event_actor_valid"),
+            models.CheckConstraint(condition=~Q(old=models.F("new")), name="ticket_event_is_a_change"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind}: {self.old or '—'} → {self.new or '—'}"
+
+    @property
+    def actor_label(self) -> str:
+        """Who made the change, as staff read it: the operator's name, "Customer" or "System"."""
+        if self.actor_kind == TimelineActor.STAFF:
+            return self.actor_name or "An operator"
+        return "Customer" if self.actor_kind == TimelineActor.CUSTOMER else "System"
+
+    def _value_label(self, value: str) -> str:
+        if not value:
+            return "unassigned" if self.kind == TimelineKind.ASSIGNEE else "none"
+        return value.replace("_", " ")
+
+    @property
+    def old_label(self) -> str:
+        return self._value_label(self.old)
+
+    @property
+    def new_label(self) -> str:
+        return self._value_label(self.new)
+
+    @property
+    def summary(self) -> str:
+        """One plain-text line: "Olivia changed status: open → pending"."""
+        return f"{self.actor_label} changed {self.kind}: {self.old_label} → {self.new_label}"

@@ -15,18 +15,14 @@ from django.utils import timezone
 from demo_sessions.models import Author, Message
 from support_project.domain import Conflict, InvalidInput
 
-from .models import Priority, Ticket, TicketStatus
+from .models import Priority, Ticket, TicketStatus, TimelineKind
 from .search import staff_user_by_username
 from .services import _emit, thread_message_add, ticket_lock, ticket_shape
 from .status import Actor, check_transition, status_after_operator_reply
+from .timeline import staff_display_name, timeline_record
 
 MAX_REPLY_CHARS = 10_000
 UNCHANGED: Any = object()  # "field not sent" for partial updates (None means "unassign")
-
-
-def staff_display_name(user: Any) -> str:
-    """How an operator appears in a thread: full name, else username."""
-    return (user.get_full_name() or "").strip() or user.get_username()
 
 
 def _clean_text(text: str) -> str:
@@ -67,12 +63,19 @@ def ticket_reply(
         else:
             new_status = support_status or status_after_operator_reply(locked.status)
             awaiting = False
+        old_status = locked.status
         message = thread_message_add(
             ticket=locked, author=Author.OPERATOR, text=text, internal=internal,
             author_name=staff_display_name(staff_user), new_status=new_status, awaiting_operator=awaiting,
         )
+        timeline_record(ticket=locked, kind=TimelineKind.STATUS, old=old_status, new=locked.status, actor=staff_user,
+                        now=message.created_at)
     ticket.refresh_from_db()
     return message
+
+
+_TIMELINE_KIND = {"support_status": TimelineKind.STATUS, "priority": TimelineKind.PRIORITY,
+                  "assignee": TimelineKind.ASSIGNEE}
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,9 @@ def ticket_update_by_staff(
             Ticket.objects.filter(pk=locked.pk).update(**updates)
             for field, value in updates.items():
                 setattr(locked, field, value)
+            for field, (old, new) in changes.items():
+                timeline_record(ticket=locked, kind=_TIMELINE_KIND[field], old=old, new=new, actor=staff_user,
+                                now=updates["updated_at"])
             visible = {k: v for k, v in changes.items() if k != "assignee"}
             if visible:
                 _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_shape(locked), "changes": visible})

@@ -26,7 +26,7 @@ COUNT_CAP = 1000
 MAX_SAVED_VIEWS = 20
 MAX_VIEW_NAME_CHARS = 60
 # The GET parameters a saved view keeps (never a cursor: a saved view starts at the top).
-VIEW_PARAMS = ("view", "status", "category", "assignee", "q")
+VIEW_PARAMS = ("view", "status", "category", "assignee", "q", "include_bots")
 
 
 @dataclass(frozen=True)

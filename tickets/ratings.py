@@ -16,9 +16,10 @@ from billing import idempotency
 from billing.idempotency import StoredResponse
 from support_project.domain import Conflict
 
-from .models import Ticket, TicketStatus
+from .models import Ticket, TicketStatus, TimelineActor, TimelineKind
 from .serializers import RatingOut, TicketRatedOut
 from .services import _emit, ticket_lock, ticket_shape
+from .timeline import timeline_record
 
 MIN_SCORE, MAX_SCORE = 1, 5
 MAX_COMMENT_CHARS = 2_000
@@ -57,6 +58,8 @@ def ticket_rate(
             rating_score=score, rating_comment=comment, rated_at=now, updated_at=now
         )
         locked.rating_score, locked.rating_comment, locked.rated_at, locked.updated_at = score, comment, now, now
+        timeline_record(ticket=locked, kind=TimelineKind.RATING, old=None, new=score,
+                        actor_kind=TimelineActor.CUSTOMER, now=now)  # the staff thread shows it
         _emit(locked.agent_id, "support.ticket_rated",
               {"ticket": ticket_shape(locked), "rating": dict(RatingOut(locked).data)})
         response = StoredResponse(201, dict(TicketRatedOut(locked).data),

@@ -3,16 +3,23 @@
 Staff see every agent's tickets, so there is no ownership filter here; callers must have checked
 that the caller is staff (`IsStaff` on the API, `staff_required` on /ui-traffic).
 
-Full-text search on PostgreSQL matches `Ticket.search_vector` (subject, body and every thread
-message, internal notes included; kept current by the triggers of migration 0002) through its GIN
-index with `websearch_to_tsquery`, so operators can type `export -csv "time out"`. Elsewhere
-(SQLite, the local default) it falls back to icontains over the same text.
+Full-text search on PostgreSQL matches `Ticket.search_vector_human` (the customer's name, subject,
+body and the thread's messages by people — customer and operators, internal notes included) or,
+with `include_bots`, `Ticket.search_vector` (the same plus bot text: triage_bot, assistant, system),
+through their GIN indexes with `websearch_to_tsquery`, so operators can type
+`export -csv "time out"`. Triggers keep both vectors current (migrations 0002 and 0006). Besides
+words, a query finds a ticket by `#12`/`12`, by a ticket id or its prefix (`tkt_ab…`) and an
+agent's tickets by its id or id prefix (`agt_…`); each is an indexed condition OR'd with the
+full-text match. Elsewhere (SQLite, the local default) words fall back to icontains.
+
+Matched words come back highlighted (`search_hits`, PostgreSQL's ts_headline) between private-use
+marker characters that `highlight_html` turns into `<mark>` after escaping everything else.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -21,30 +28,52 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.models import Agent
 from demo_sessions.models import DemoSession, Message
 from support_project.domain import NotFound
 
-from .models import Ticket, TicketStatus
+from .models import Ticket, TicketEvent, TicketStatus
+from .search_highlight import BOT_AUTHORS, with_search_hits
 
 MAX_QUERY_CHARS = 200
 ASSIGNEE_ME = "me"
 ASSIGNEE_NONE = "none"
 _NUMBER = re.compile(r"^#?(\d{1,18})$")
+# Public ids are `<prefix>_<22 base62>`: a prefix of one is `tkt_` plus 1..22 of those characters.
+_TICKET_ID_PREFIX = re.compile(r"^tkt_[0-9A-Za-z]{0,22}$")
+_AGENT_ID_PREFIX = re.compile(r"^agt_[0-9A-Za-z]{0,22}$")
 
 
-def search_filter(q: str) -> Q:
-    """The WHERE clause for a staff search box. `#12`/`12` and `tkt_…` also find that ticket."""
+def search_query(q: str) -> SearchQuery:
+    return SearchQuery(q.strip()[:MAX_QUERY_CHARS], config="english", search_type="websearch")
+
+
+def search_filter(q: str, *, include_bots: bool = False) -> Q:
+    """The WHERE clause for a staff search box: words (in people's text, or all text with
+    `include_bots`), `12` (that number or the word), `#12` (only ticket 12), a ticket id prefix
+    `tkt_…`, an agent id prefix `agt_…`."""
     q = q.strip()[:MAX_QUERY_CHARS]
+    number = _NUMBER.match(q)
+    if number and q.startswith("#"):
+        # `#12` means ticket 12, nothing else: a primary-key lookup. (OR'd with a rare word, the
+        # planner may walk the whole activity index looking for more rows: 360 ms at 100k.)
+        return Q(number=int(number.group(1)))
     if settings.IS_POSTGRES:
-        condition = Q(search_vector=SearchQuery(q, config="english", search_type="websearch"))
+        vector = "search_vector" if include_bots else "search_vector_human"
+        condition = Q(**{vector: search_query(q)})
     else:
         in_thread = Message.objects.filter(session_id=OuterRef("support_session_id"), text__icontains=q)
-        condition = Q(subject__icontains=q) | Q(body__icontains=q) | Q(Exists(in_thread))
-    number = _NUMBER.match(q)
+        if not include_bots:
+            in_thread = in_thread.exclude(author__in=BOT_AUTHORS)
+        condition = (Q(subject__icontains=q) | Q(body__icontains=q) | Q(agent__name__icontains=q)
+                     | Q(Exists(in_thread)))
     if number:
         condition |= Q(number=int(number.group(1)))
-    if q.startswith("tkt_"):
-        condition |= Q(public_id=q)
+    if _TICKET_ID_PREFIX.match(q):
+        condition |= Q(public_id__startswith=q)  # the unique index's varchar_pattern_ops twin
+    if _AGENT_ID_PREFIX.match(q):
+        agents = Agent.objects.filter(id__startswith=q).values("id")  # LIKE 'agt_…%' on the agents' key
+        condition |= Q(agent_id=q) if len(q) == 26 else Q(agent_id__in=agents)
     return condition
 
 
@@ -55,13 +84,18 @@ def ticket_list_for_staff(
     assignee: str | None = None,
     q: str | None = None,
     staff_user: Any = None,
+    include_bots: bool = False,
 ) -> QuerySet[Ticket]:
     """Every agent's tickets with the inbox filters; the caller orders and pages (one query).
 
-    `assignee` is `me` (needs `staff_user`), `none` (unassigned) or a username.
+    `assignee` is `me` (needs `staff_user`), `none` (unassigned) or a username. With a search `q`,
+    each row carries `search_subject`/`search_snippet` (highlight markers; see `highlight_html`),
+    computed in the same query for the rows of the page only.
     """
     qs = Ticket.objects.select_related("agent", "assignee")
-    qs = _filtered(qs, category=category, assignee=assignee, q=q, staff_user=staff_user)
+    qs = _filtered(qs, category=category, assignee=assignee, q=q, staff_user=staff_user, include_bots=include_bots)
+    if q and q.strip():
+        qs = with_search_hits(qs, query=search_query(q), include_bots=include_bots)
     return qs.filter(status=status) if status else qs
 
 
@@ -71,11 +105,13 @@ STATUS_COUNT_CAP = 1000
 
 
 def ticket_status_counts(
-    *, category: str | None = None, assignee: str | None = None, q: str | None = None, staff_user: Any = None
+    *, category: str | None = None, assignee: str | None = None, q: str | None = None, staff_user: Any = None,
+    include_bots: bool = False,
 ) -> dict[str, int]:
     """{status: count, capped at STATUS_COUNT_CAP} under the same filters (status aside). One query:
     a LIMITed subquery per status, each walking the (status, …) index."""
-    qs = _filtered(Ticket.objects.all(), category=category, assignee=assignee, q=q, staff_user=staff_user)
+    qs = _filtered(Ticket.objects.all(), category=category, assignee=assignee, q=q, staff_user=staff_user,
+                   include_bots=include_bots)
     parts: list[str] = []
     params: list[Any] = []
     for status in TicketStatus.values:
@@ -89,7 +125,7 @@ def ticket_status_counts(
 
 
 def _filtered(qs: QuerySet[Ticket], *, category: str | None, assignee: str | None, q: str | None,
-              staff_user: Any) -> QuerySet[Ticket]:
+              staff_user: Any, include_bots: bool = False) -> QuerySet[Ticket]:
     if category:
         qs = qs.filter(category=category)
     if assignee == ASSIGNEE_ME:
@@ -99,7 +135,7 @@ def _filtered(qs: QuerySet[Ticket], *, category: str | None, assignee: str | Non
     elif assignee:
         qs = qs.filter(assignee__username=assignee)
     if q and q.strip():
-        qs = qs.filter(search_filter(q))
+        qs = qs.filter(search_filter(q, include_bots=include_bots))
     return qs
 
 
@@ -119,19 +155,27 @@ class Transcript:
     messages: list[Message]  # the support thread, internal notes and triage_bot included
     source_session: DemoSession | None
     source_messages: list[Message]
+    events: list[TicketEvent] = field(default_factory=list)  # the timeline (staff only), oldest first
 
 
 def ticket_transcript_for_staff(*, ref: str) -> Transcript:
-    """The ticket (1 query), its thread (1) and the source enrich chat's messages (1, if any)."""
+    """The ticket (1 query), its thread (1), its timeline (1) and the source enrich chat's messages
+    (1, if any)."""
     ticket = ticket_get_for_staff(ref=ref)
     messages = list(Message.objects.filter(session_id=ticket.support_session_id).order_by("created_at", "id"))
+    events = ticket_timeline_for_staff(ticket=ticket)
     source_messages: list[Message] = []
     if ticket.source_session_id:
         source_messages = list(
             Message.objects.filter(session_id=ticket.source_session_id).order_by("created_at", "id")
         )
     return Transcript(ticket=ticket, messages=messages, source_session=ticket.source_session,
-                      source_messages=source_messages)
+                      source_messages=source_messages, events=events)
+
+
+def ticket_timeline_for_staff(*, ticket: Ticket) -> list[TicketEvent]:
+    """A ticket's timeline events, oldest first. One query (the actor is joined). Staff only."""
+    return list(TicketEvent.objects.filter(ticket_id=ticket.pk).select_related("actor").order_by("created_at", "id"))
 
 
 def staff_user_list() -> QuerySet[Any]:

@@ -25,9 +25,10 @@ from support_project.domain import Conflict
 from support_project.ids import new_id
 from webhooks.services import event_emit
 
-from .models import BountyStatus, Category, Ticket, TicketStatus
+from .models import BountyStatus, Category, Ticket, TicketStatus, TimelineActor, TimelineKind
 from .serializers import TicketCreatedOut, TicketOut
 from .status import Actor, check_transition, status_after_customer_message
+from .timeline import timeline_record
 
 
 def _emit(agent_id: str, event_type: str, data: dict[str, Any]) -> None:
@@ -161,10 +162,13 @@ def customer_message_post(*, ticket: Ticket, text: str) -> Message:
         locked = ticket_lock(ticket_pk=ticket.pk)
         if locked.status == TicketStatus.CLOSED:
             raise Conflict("TICKET_CLOSED", "This ticket is closed and takes no new messages; open a new ticket.")
+        old_status = locked.status
         message = thread_message_add(
             ticket=locked, author=Author.USER, text=text,
             new_status=status_after_customer_message(locked.status), awaiting_operator=True,
         )
+        timeline_record(ticket=locked, kind=TimelineKind.STATUS, old=old_status, new=locked.status,
+                        actor_kind=TimelineActor.CUSTOMER, now=message.created_at)
     return message
 
 
@@ -174,10 +178,13 @@ def ticket_close_by_customer(*, ticket: Ticket) -> Ticket:
         locked = ticket_lock(ticket_pk=ticket.pk)
         if locked.status != TicketStatus.CLOSED:
             check_transition(locked.status, TicketStatus.CLOSED, Actor.CUSTOMER)
-            thread_message_add(
+            old_status = locked.status
+            message = thread_message_add(
                 ticket=locked, author=Author.SYSTEM, text="The customer closed this ticket.",
                 new_status=TicketStatus.CLOSED, awaiting_operator=False,
             )
+            timeline_record(ticket=locked, kind=TimelineKind.STATUS, old=old_status, new=locked.status,
+                            actor_kind=TimelineActor.CUSTOMER, now=message.created_at)
     ticket.refresh_from_db()
     return ticket
 

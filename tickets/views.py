@@ -32,6 +32,7 @@ from . import bounty, context, operators, queues, replies, search
 from .forms import BountyForm, InboxFilterForm, PasswordSignInForm, ReplyForm, TicketUpdateForm, TokenSignInForm
 from .models import Category, Ticket, TicketStatus
 from .status import Actor, allowed_transitions
+from .timeline import thread_with_events
 
 PAGE_SIZE = 25
 BACKEND = "accounts.backends.ThrottledModelBackend"
@@ -118,7 +119,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     status = filters.get("status")
     # Whatever `search.ticket_list_for_staff` filters on, the view and its counts pass through.
     search_filters: dict[str, Any] = {"category": filters.get("category"), "assignee": filters.get("assignee"),
-                                      "q": filters.get("q")}
+                                      "q": filters.get("q"), "include_bots": bool(filters.get("include_bots"))}
     tickets = queues.ticket_queue_for_staff(queue=view, staff_user=request.user, status=status, **search_filters)
     try:
         page = paginate(tickets, params={"limit": str(PAGE_SIZE), "cursor": cursor}, order=queue.order,
@@ -190,6 +191,7 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
     return render(request, "inbox/ticket.html", {
         "ticket": ticket,
         "thread": transcript.messages,
+        "thread_items": thread_with_events(transcript.messages, transcript.events),  # + the timeline (staff only)
         "source_session": transcript.source_session,
         "source_messages": transcript.source_messages,
         "reply_form": reply_form,

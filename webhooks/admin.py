@@ -1,6 +1,23 @@
+"""Django admin for webhooks. Events and deliveries are records of what happened: read-only (no
+Save buttons); redelivery goes through the API's service. Subscriptions keep their editable flags."""
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import Delivery, Event, Subscription
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Subscription)
@@ -14,16 +31,14 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     list_display = ("seq", "public_id", "type", "agent", "created_at", "fanned_out_at")
     list_filter = ("type",)
     search_fields = ("public_id",)
-    readonly_fields = ("public_id", "type", "agent", "envelope", "created_at", "fanned_out_at")
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ("id", "subscription", "event", "status", "attempt_count", "next_attempt_at")
     list_filter = ("status",)
     search_fields = ("id",)
-    readonly_fields = ("event", "subscription", "attempt_count", "last_attempt_at", "last_response_status", "last_error")

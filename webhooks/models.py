@@ -175,6 +175,7 @@ class Delivery(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "deliveries"
         indexes = [
             models.Index(fields=["subscription", "-created_at", "-id"], name="whdlv_subscription_log_idx"),
             models.Index(fields=["next_attempt_at"], condition=Q(status__in=["pending", "failed"]),
@@ -202,6 +203,7 @@ class DeliveryAttempt(models.Model):
     response_body = models.TextField(blank=True, default="")  # at most 2 KiB, decoded leniently
 
     class Meta:
+        verbose_name_plural = "delivery attempts"
         indexes = [models.Index(fields=["delivery", "attempted_at"], name="whattempt_delivery_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(attempt_number__gte=1), name="whattempt_number_positive"),

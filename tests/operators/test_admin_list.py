@@ -44,6 +44,7 @@ def test_it_lists_every_agents_tickets_newest_activity_first(agent_a, agent_b, s
         "message_count": 2,
         "bounty": {"eligible": True, "status": "pending_review", "amount_usd": "1.00"},
         "awaiting_operator_reply": False,
+        "highlight": None,  # no search
     }
     assert body["results"][2]["bounty"] is None
     assert body["results"][2]["awaiting_operator_reply"] is True

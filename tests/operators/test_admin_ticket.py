@@ -61,9 +61,14 @@ def test_detail_query_count_is_fixed(agent_a, staff, django_assert_num_queries):
     ticket = open_ticket(agent_a, source_session_id=chat["id"])
     for i in range(5):
         operators.ticket_reply(ticket=ticket, staff_user=staff.user, text=f"note {i}", internal=True)
-    # token+user, ticket joined to agent/assignee/decider/source chat, thread messages, source chat messages
-    with django_assert_num_queries(4):
-        assert len(staff.client.get(f"{ADMIN}/{ticket.public_id}").json()["messages"]) == 6
+    for priority in ("high", "low", "urgent"):
+        operators.ticket_update_by_staff(ticket=ticket, staff_user=staff.user, priority=priority,
+                                         assignee=staff.user.username if priority == "low" else None)
+    # token+user, ticket joined to agent/assignee/decider/source chat, thread messages, timeline
+    # events joined to their actors, source chat messages
+    with django_assert_num_queries(5):
+        body = staff.client.get(f"{ADMIN}/{ticket.public_id}").json()
+    assert (len(body["messages"]), len(body["timeline"])) == (6, 5)
 
 
 def test_a_public_reply_sets_pending_and_emits_message_created(bug, staff):

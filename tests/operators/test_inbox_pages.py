@@ -178,7 +178,9 @@ def test_an_invalid_transition_from_the_page_is_a_message_not_a_change(bug, staf
 
 
 def _rows(html: str) -> list[str]:
-    return re.findall(r'<a href="/ui-traffic/tickets/\d+" class="inbox-row__link">([^<]*)</a>', html)
+    # A search result's subject has its matched words in <mark>: the row is its text.
+    return [re.sub(r"</?mark>", "", subject) for subject in
+            re.findall(r'<a href="/ui-traffic/tickets/\d+" class="inbox-row__link">((?:[^<]|</?mark>)*)</a>', html)]
 
 
 def _tabs(html: str) -> dict[str, str]:
@@ -250,10 +252,14 @@ def test_the_ticket_page_runs_a_fixed_number_of_queries(agent_a, staff, browser_
     ticket = open_ticket(agent_a, source_session_id=chat["id"])
     for i in range(10):
         operators.ticket_reply(ticket=ticket, staff_user=staff.user, text=f"note {i}", internal=i % 2 == 0)
-    # session, user, ticket (+agent, assignee, decider, source chat), thread, source chat messages, staff list,
-    # saved replies, customer context: other tickets, ledger entries, bounty history
-    with django_assert_num_queries(10):
-        _page(browser_client.get(f"{INBOX}/tickets/{ticket.number}"))
+        operators.ticket_update_by_staff(ticket=ticket, staff_user=staff.user, priority=("high", "low")[i % 2],
+                                         assignee=staff.user.username if i % 2 else None)
+    # session, user, ticket (+agent, assignee, decider, source chat), thread, timeline (+actors),
+    # source chat messages, staff list, saved replies, customer context: other tickets, ledger
+    # entries, bounty history
+    with django_assert_num_queries(11):
+        html = _page(browser_client.get(f"{INBOX}/tickets/{ticket.number}"))
+    assert html.count('class="tl-event ') == 20
 
 
 def test_an_unknown_ticket_is_404(browser_client):

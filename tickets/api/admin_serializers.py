@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.serializers import UsdField
@@ -16,13 +17,26 @@ from demo_sessions.serializers import MessageOut
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
 from ..bounty import DECISIONS, MAX_NOTE_CHARS
-from ..models import Category, Priority, TicketStatus
+from ..models import Category, Priority, TicketEvent, TicketStatus, TimelineActor, TimelineKind
 from ..operators import MAX_REPLY_CHARS
 from ..search import MAX_QUERY_CHARS, Transcript
+from ..search_highlight import search_hits_json
 from ..serializers import BountyOut
 from ..status import Actor, allowed_transitions
 
 # --- request bodies and query parameters ---------------------------------------------------------
+
+SEARCH_HELP = (
+    "Search. Words (websearch syntax: `export -csv \"time out\"`) match the customer's name, the subject, "
+    "the body and the thread's messages by people (internal notes too); `#12` finds ticket 12 (and only "
+    "it), `12` ticket 12 or the word; `tkt_ab…` finds tickets whose id starts so; `agt_…` an agent's "
+    "tickets by (a prefix of) its id. "
+    "Each row then carries `highlight`."
+)
+INCLUDE_BOTS_HELP = (
+    "Also match bot and triage text (messages by triage_bot, assistant and system). Default false: "
+    "a ticket doesn't show up for a word only the triage bot quoted."
+)
 
 
 class StaffTicketListParams(StrictSerializer):
@@ -30,7 +44,8 @@ class StaffTicketListParams(StrictSerializer):
     category = serializers.ChoiceField(choices=Category.values, required=False)
     assignee = StrictCharField(required=False, max_length=150, help_text='"me", "none" or a staff username.')
     q = StrictCharField(required=False, allow_blank=True, max_length=MAX_QUERY_CHARS,
-                        help_text="Full-text search over subject, body and messages (internal notes too).")
+                        help_text=SEARCH_HELP)
+    include_bots = serializers.BooleanField(required=False, default=False, help_text=INCLUDE_BOTS_HELP)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
     cursor = serializers.CharField(required=False)
 
@@ -109,8 +124,26 @@ class StaffTicketRowOut(serializers.Serializer):
     awaiting_operator_reply = serializers.BooleanField(source="awaiting_operator")
 
 
+class SearchHitsOut(serializers.Serializer):
+    """HTML: the text escaped, the matched words in `<mark>…</mark>` (safe to insert as HTML)."""
+
+    subject = serializers.CharField()
+    agent_name = serializers.CharField()
+    snippet = serializers.CharField(help_text="Up to two fragments of the thread around the matches; \"\" if none.")
+
+
+class StaffTicketListRowOut(StaffTicketRowOut):
+    # A row of the staff list: the row plus its search hits (annotated by search.ticket_list_for_staff).
+
+    highlight = serializers.SerializerMethodField(help_text="Search hits with `q`; null without.")
+
+    @extend_schema_field(SearchHitsOut(allow_null=True))
+    def get_highlight(self, ticket: Any) -> dict[str, str] | None:
+        return search_hits_json(ticket)
+
+
 class StaffTicketPageOut(serializers.Serializer):
-    results = StaffTicketRowOut(many=True)
+    results = StaffTicketListRowOut(many=True)
     next_cursor = serializers.CharField(allow_null=True)
 
 
@@ -148,10 +181,42 @@ class StaffTicketOut(StaffTicketRowOut):
         return allowed_transitions(ticket.status, Actor.STAFF)
 
 
+class TimelineActorOut(serializers.Serializer):
+    # Who made a change: reads the TicketEvent itself (source="*"); needs `actor` select_related.
+
+    kind = serializers.ChoiceField(source="actor_kind", choices=TimelineActor.values)
+    username = serializers.SerializerMethodField(help_text="The operator's username; null for customer/system.")
+    name = serializers.CharField(source="actor_label",
+                                 help_text='Display name: the operator\'s name, "Customer" or "System".')
+
+    def get_username(self, event: TicketEvent) -> str | None:
+        return event.actor.get_username() if event.actor_id and event.actor else None
+
+
+class TimelineEventOut(serializers.Serializer):
+    """A change of the ticket (staff only; never in customer APIs, /demo or webhooks)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=TimelineKind.values)
+    actor = TimelineActorOut(source="*")
+    old = serializers.SerializerMethodField(help_text="Value before (null: none, e.g. unassigned).")
+    new = serializers.SerializerMethodField(help_text="Value after (null: none).")
+    created_at = serializers.DateTimeField()
+
+    def get_old(self, event: TicketEvent) -> str | None:
+        return event.old or None
+
+    def get_new(self, event: TicketEvent) -> str | None:
+        return event.new or None
+
+
 class StaffTranscriptOut(StaffTicketOut):
     # Reads a `search.Transcript`: the ticket, its whole thread, and the enrich chat it came from.
 
     messages = StaffMessageOut(many=True)
+    timeline = TimelineEventOut(many=True, help_text=(
+        "Status, assignee, priority, bounty and rating changes, oldest first. A separate list (not "
+        "interleaved with `messages`): merge by `created_at` to show one thread."))
     source_session = SourceSessionOut(allow_null=True)
 
     def to_representation(self, instance: Any) -> Any:
@@ -160,6 +225,7 @@ class StaffTranscriptOut(StaffTicketOut):
         return {
             **StaffTicketOut(transcript.ticket).data,
             "messages": StaffMessageOut(transcript.messages, many=True).data,
+            "timeline": TimelineEventOut(transcript.events, many=True).data,
             "source_session": None if source is None else SourceSessionOut({
                 "id": source.id, "title": source.title, "session_kind": source.session_kind,
                 "messages": transcript.source_messages,

@@ -20,15 +20,17 @@ from support_project.api.serializers import validate_body, validate_query
 from .. import bounty, operators, search
 from ..models import Category, Ticket, TicketStatus
 from .admin_serializers import (
+    INCLUDE_BOTS_HELP,
+    SEARCH_HELP,
     BountyDecisionOut,
     BountyIn,
     ReplyIn,
     ReplyOut,
     StaffMessageOut,
     StaffTicketListParams,
+    StaffTicketListRowOut,
     StaffTicketOut,
     StaffTicketPageOut,
-    StaffTicketRowOut,
     StaffTranscriptOut,
     TicketPatchIn,
 )
@@ -54,7 +56,8 @@ class StaffTicketViewSet(IdempotentMixin, ApiViewSet):
             OpenApiParameter("status", str, enum=TicketStatus.values),
             OpenApiParameter("category", str, enum=Category.values),
             OpenApiParameter("assignee", str, description='"me", "none" or a staff username'),
-            OpenApiParameter("q", str, description="Full-text search (subject, body, messages incl. internal notes)"),
+            OpenApiParameter("q", str, description=SEARCH_HELP),
+            OpenApiParameter("include_bots", bool, description=INCLUDE_BOTS_HELP),
             OpenApiParameter("limit", int), OpenApiParameter("cursor", str),
         ],
         responses=StaffTicketPageOut,
@@ -63,10 +66,10 @@ class StaffTicketViewSet(IdempotentMixin, ApiViewSet):
         params = validate_query(StaffTicketListParams, request.query_params)
         tickets = search.ticket_list_for_staff(
             status=params.get("status"), category=params.get("category"), assignee=params.get("assignee"),
-            q=params.get("q"), staff_user=self.staff_user,
+            q=params.get("q"), staff_user=self.staff_user, include_bots=params.get("include_bots", False),
         )
         page = paginate(tickets, params=request.query_params, order=LIST_ORDER,
-                        serialize=lambda rows: StaffTicketRowOut(rows, many=True).data)
+                        serialize=lambda rows: StaffTicketListRowOut(rows, many=True).data)
         return Response(page)
 
     @extend_schema(

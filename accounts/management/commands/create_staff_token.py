@@ -7,11 +7,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.operator_group import staff_user_make_operator
 from accounts.services import staff_token_create
 
 
 class Command(BaseCommand):
-    help = "Issue a staff token (411s_…) for a Django staff user; --create makes the user if missing."
+    help = ("Issue a staff token (411s_…) for a Django staff user; --create makes the user if missing, "
+            "in the 'Support operators' group.")
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--user", required=True)
@@ -28,6 +30,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no user {options['user']!r}; pass --create to make a staff user")
             password = options["password"] or secrets.token_urlsafe(12)
             user = User.objects.create_user(username=options["user"], password=password, is_staff=True)
+            staff_user_make_operator(user=user)  # what an operator may do in Django admin
         elif not user.is_staff:
             raise CommandError(f"{user.username} is not a staff user")
         _, token = staff_token_create(user=user)

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from accounts.models import Agent
+from accounts.operator_group import staff_user_make_operator
 from accounts.selectors import principal_for_token
 from accounts.services import agent_create, staff_token_create
 from billing.money import usd_str
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         if created:
             user.set_password("operator-demo")
             user.save(update_fields=["password"])
+        staff_user_make_operator(user=user)  # Django admin: tickets, bounties, agents (read-only)
         _, staff_token = staff_token_create(user=user)
         result = {
             "agent_id": agent.id, "agent_token": agent_token, "virtual_balance_usd": usd_str(agent.balance_micros),
