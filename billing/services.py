@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Agent
+from live import notify as live
 from support_project.api.errors import ApiError
 
 from .models import LedgerEntry, LedgerKind
@@ -49,10 +50,12 @@ def _book(*, agent_id: str, delta: int, kind: str, reference: str, memo: str, cr
         if Agent.objects.filter(id=agent_id).exists():
             raise InsufficientBalance()
         raise Agent.DoesNotExist(agent_id)
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         agent_id=agent_id, kind=kind, amount_micros=delta, balance_after_micros=balance,
         reference=reference, memo=memo[:255], created_by=created_by[:150],
     )
+    live.balance_changed(agent_id=agent_id, balance_micros=balance)
+    return entry
 
 
 def ledger_credit(

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tickets",
     "webhooks",
     "cookbook",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -160,9 +161,6 @@ X402_FACILITATOR_TIMEOUT_SECONDS = env.float("X402_FACILITATOR_TIMEOUT_SECONDS",
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS = env.int("WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS", default=20)
-# The pull feed holds back events younger than this, so a slower transaction can't commit a
-# lower sequence number behind a reader's cursor.
-WEBHOOK_FEED_SETTLE_SECONDS = env.float("WEBHOOK_FEED_SETTLE_SECONDS", default=2.0)
 WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES = env.int("WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES", default=5)
 
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="builtin")

@@ -30,6 +30,7 @@ from billing.models import LedgerKind
 from billing.money import usd_str
 from billing.services import ledger_credit_once
 from demo_sessions.models import Author
+from live import notify as live
 from support_project.api.errors import Conflict, ValidationFailed
 
 from .models import BountyStatus, Category, Ticket
@@ -91,11 +92,13 @@ def bounty_decide(*, ticket: Ticket, staff_user: Any, decision: str, note: str =
 
 def _record(ticket: Ticket, status: str, staff_user: Any, note: str) -> None:
     now = timezone.now()
+    old = ticket.bounty_status
     fields = {"bounty_status": status, "bounty_decided_by_id": staff_user.pk, "bounty_decided_at": now,
               "bounty_note": note, "updated_at": now}
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
     for field, value in fields.items():
         setattr(ticket, field, value)
+    live.ticket_changed(ticket=ticket, changes={"bounty_status": [old, status]})
 
 
 def bounty_award_enqueue_after_commit(*, ticket_pk: int) -> None:
@@ -137,6 +140,7 @@ def bounty_award(*, ticket_pk: int) -> str:
                            metadata={"ledger_entry_id": entry.id, "amount_usd": usd_str(amount)})
         Ticket.objects.filter(pk=ticket.pk).update(bounty_status=BountyStatus.AWARDED)
         ticket.bounty_status = BountyStatus.AWARDED
+        live.ticket_changed(ticket=ticket, changes={"bounty_status": [BountyStatus.CONFIRMED, BountyStatus.AWARDED]})
         _emit(ticket.agent_id, "support.bounty_awarded", {
             "ticket": ticket_event_json(ticket),
             "bounty": {**(bounty_json(ticket) or {}), "ledger_entry_id": entry.id},

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo_sessions.models import Author, Message
+from live import notify as live
 from support_project.api.errors import ValidationFailed
 
 from .models import Priority, Ticket, TicketStatus
@@ -124,5 +125,6 @@ def ticket_update_by_staff(
             visible = {k: v for k, v in changes.items() if k != "assignee"}
             if visible:
                 _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_event_json(locked), "changes": visible})
+            live.ticket_changed(ticket=locked, changes=changes)
     ticket.refresh_from_db()
     return TicketChanges(ticket=ticket, changes=changes)

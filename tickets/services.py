@@ -20,6 +20,7 @@ from billing.idempotency import StoredResponse
 from billing.money import usd_str
 from billing.paywall import Charge, PaidRequest, run_paid
 from demo_sessions.models import Author, DemoSession, Message, SessionKind, preview_of
+from live import notify as live
 from support_project.api.errors import Conflict
 from support_project.api.serializers import rfc3339
 from support_project.ids import new_id, new_session_id
@@ -109,6 +110,7 @@ def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str,
         )
         DemoSession.objects.filter(id=source_session.id).update(last_activity_at=now, last_message_preview=preview_of(text))
     _emit(agent.id, "support.ticket_created", {"ticket": ticket_event_json(ticket)})
+    live.ticket_changed(ticket=ticket, changes={}, created=True)
     return ticket
 
 
@@ -154,10 +156,12 @@ def thread_message_add(
             "message": {"id": message.id, "author": author, "author_name": author_name, "text": text,
                         "created_at": rfc3339(now)},
         })
+    live.message_added(message=message, agent_id=ticket.agent_id, support=True, ticket=ticket)
     if ticket.status != old_status:
         _emit(ticket.agent_id, "support.ticket_updated", {
             "ticket": ticket_event_json(ticket), "changes": {"support_status": [old_status, ticket.status]},
         })
+        live.ticket_changed(ticket=ticket, changes={"support_status": [old_status, ticket.status]})
     return message
 
 
