@@ -149,10 +149,28 @@ def ticket_changed(*, ticket: Any, changes: dict[str, list[Any]], created: bool 
 
 
 def balance_changed(*, agent_id: str, balance_micros: int) -> None:
-    from billing.money import usd_str
-
+    """The agent's balance moved (the ledger's writer calls this — or `balance_update_announced`)."""
     announce(kind=Kind.BALANCE, topic=Topic.ACCOUNT, agent_id=agent_id, customer=True, staff=True,
-             data={"virtual_balance_usd": usd_str(balance_micros)})
+             data={"balance_micros": balance_micros})
+
+
+def balance_update_announced(update_sql: str, params: list[Any], *, agent_id: str) -> tuple[str, list[Any], bool]:
+    """Fold the balance event into the ledger's balance `UPDATE … RETURNING balance_micros`.
+
+    On PostgreSQL the same statement inserts the event row and NOTIFYs (no extra round trip on
+    the paid create path); returns (sql, params, announced). Elsewhere the caller announces with
+    `balance_changed` after the update.
+    """
+    if connection.vendor != "postgresql":
+        return update_sql, params, False
+    sql = (
+        f"WITH u AS ({update_sql}), e AS (INSERT INTO live_liveevent "  # noqa: S608 - our own SQL
+        "(kind, topic, agent_id, session_id, ticket_number, customer, staff, data, staff_data, created_at) "
+        "SELECT %s, %s, %s, '', NULL, TRUE, TRUE, jsonb_build_object('balance_micros', u.balance_micros), "
+        "'{}'::jsonb, now() FROM u) "
+        "SELECT u.balance_micros, pg_notify(%s, '') FROM u"
+    )
+    return sql, [*params, Kind.BALANCE.value, Topic.ACCOUNT.value, agent_id, CHANNEL_EVENTS], True
 
 
 def _ticket_row(ticket: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """One ASGI application: Django for everything, plus the MCP endpoint at /mcp (SPEC §8).
 
-`/mcp` (and `/mcp/`) go to the MCP app (`demo_sessions.mcp.http`); everything else to Django.
+`/mcp` (and `/mcp/`) go to the MCP app (`demo_sessions.mcp.http`); the live event streams
+(`live.streams`) to their async handlers; everything else to Django.
 Django's ASGI handler doesn't speak the lifespan protocol, so lifespan events go to the MCP app,
 which starts its session manager then. Run: `uvicorn support_project.asgi:application`.
 """
@@ -16,8 +17,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_project.settings")
 django_application = get_asgi_application()  # django.setup() first: the MCP modules import models
 
 from demo_sessions.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
+from live.streams import LiveEndpoint, is_live_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()
+live_endpoint = LiveEndpoint()
 
 
 async def application(scope, receive, send):  # type: ignore[no-untyped-def]
@@ -26,5 +29,8 @@ async def application(scope, receive, send):  # type: ignore[no-untyped-def]
         return
     if scope["type"] == "http" and is_mcp_path(scope["path"]):
         await mcp_endpoint(scope, receive, send)
+        return
+    if scope["type"] == "http" and is_live_path(scope["path"]):
+        await live_endpoint(scope, receive, send)  # server-sent events: outside the sync middleware
         return
     await django_application(scope, receive, send)

@@ -161,6 +161,10 @@ X402_FACILITATOR_TIMEOUT_SECONDS = env.float("X402_FACILITATOR_TIMEOUT_SECONDS",
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS = env.int("WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS", default=20)
+# Live streams (SPEC §10): a comment line this often keeps proxies from closing an idle stream.
+LIVE_KEEPALIVE_SECONDS = env.float("LIVE_KEEPALIVE_SECONDS", default=15.0)
+# Live events older than this are purged (a stream can resume from up to this far back).
+LIVE_RETENTION_HOURS = env.int("LIVE_RETENTION_HOURS", default=24)
 WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES = env.int("WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES", default=5)
 
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="builtin")
