@@ -16,6 +16,7 @@ from demo_sessions.models import Author, Message
 from live import notify as live
 from support_project.api.errors import ValidationFailed
 
+from .collisions import check_no_newer_public_message
 from .models import Priority, Ticket, TicketStatus
 from .search import staff_user_by_username
 from .selectors import ticket_event_json
@@ -41,7 +42,8 @@ def _clean_text(text: str) -> str:
 
 
 def ticket_reply(
-    *, ticket: Ticket, staff_user: Any, text: str, internal: bool = False, support_status: str | None = None
+    *, ticket: Ticket, staff_user: Any, text: str, internal: bool = False, support_status: str | None = None,
+    last_seen_message_id: str | None = None,
 ) -> Message:
     """An operator message in the ticket's thread.
 
@@ -49,12 +51,16 @@ def ticket_reply(
     says otherwise) and `support.message_created` is emitted. Internal note: staff-only, emits
     nothing, leaves the status and the "needs reply" flag alone — unless `support_status` is given
     explicitly, which is then applied (and emitted as `support.ticket_updated`, without the note).
+    With `last_seen_message_id`, a public reply is refused (ReplyCollision, nothing written) when a
+    newer public message arrived since (tickets/collisions.py).
     """
     text = _clean_text(text)
     with transaction.atomic(durable=True):
         locked = ticket_lock(ticket_pk=ticket.pk)
         if support_status is not None:
             check_transition(locked.status, support_status, Actor.STAFF)
+        if last_seen_message_id is not None and not internal:
+            check_no_newer_public_message(ticket=locked, last_seen_message_id=last_seen_message_id)
         if internal:
             new_status, awaiting = support_status, None
         else:
