@@ -103,7 +103,7 @@ class StaffTicketReplyView(StaffView):
         data = validate_body(ReplyIn, request.data)
         message = operators.ticket_reply(
             ticket=ticket, staff_user=_staff_user(request), text=data["text"], internal=data["internal"],
-            support_status=data.get("support_status"),
+            support_status=data.get("support_status"), last_seen_message_id=data.get("last_seen_message_id"),
         )
         body = {"message": staff_message_json(message), "ticket": staff_ticket_json(_reloaded(ticket.public_id))}
         return Response(body, status=201)
