@@ -6,7 +6,7 @@ each NOTIFY; `replay` serves a reconnecting stream's `Last-Event-ID` from the ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,8 @@ class Row:
     data: dict[str, Any]
     staff_data: dict[str, Any]
     created_at: datetime | None = None
+    # Encoded SSE frames by audience, made once per row however many streams send it (streams.py).
+    frames: dict[bool, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def position(self) -> Position:

@@ -60,6 +60,13 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 
 def _frame(row: Row, *, staff: bool) -> bytes:
+    frame = row.frames.get(staff)
+    if frame is None:
+        frame = row.frames[staff] = _encode(row, staff=staff)
+    return frame
+
+
+def _encode(row: Row, *, staff: bool) -> bytes:
     data = row.data
     if row.kind == Kind.BALANCE:
         data = {"virtual_balance_usd": usd_str(int(data["balance_micros"]))}

@@ -126,3 +126,20 @@ def test_presence_heartbeats(agent_a, staff, settings):
         {"ticket": ticket.number, "user": "olivia", "name": "Olivia Operator", "state": "typing"}]
     inbox.post(url, {"state": "left"})
     assert presence_list(ticket_number=ticket.number) == []
+
+
+def test_old_live_events_are_purged(agent_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from live.services import live_events_purge
+
+    open_ticket(agent_a)
+    # The starting grant's balance, the ticket, the charge's balance.
+    assert list(LiveEvent.objects.order_by("txid", "seq").values_list("kind", flat=True)) == [
+        "balance", "ticket", "balance"]
+    LiveEvent.objects.filter(kind="balance").update(created_at=timezone.now() - timedelta(hours=25))
+    assert live_events_purge() == 2
+    assert list(LiveEvent.objects.values_list("kind", flat=True)) == ["ticket"]
+    assert live_events_purge(older_than=timedelta(0)) == 1
