@@ -122,6 +122,7 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         notify.unsubscribe_local(self._local_notify)
+        await self.db(connection.close)
         self._executor.shutdown(wait=False)
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

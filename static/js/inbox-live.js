@@ -126,6 +126,9 @@
       var m = data.message;
       if (!thread || !m || thread.querySelector('[data-message-id="' + m.id + '"]')) return;
       thread.appendChild(renderMessage(m, data.internal));
+      var count = document.querySelector("#thread-h .small");
+      var n = thread.children.length;
+      if (count) count.textContent = n + " message" + (n === 1 ? "" : "s");
       if (data.internal || !lastSeen) return;
       if (!textarea || !textarea.value.trim()) {
         lastSeen.value = m.id;  // nothing drafted: the operator sees it before writing
