@@ -84,6 +84,10 @@ class Subscriber:
             self.overflowed = True
 
 
+def _close_connection() -> None:
+    connection.close()  # looked up on the database thread: that thread's own connection
+
+
 def _db_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run on the hub's database thread; its connection is kept, and replaced once if broken."""
     try:
@@ -122,7 +126,7 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         notify.unsubscribe_local(self._local_notify)
-        await self.db(connection.close)
+        await self.db(_close_connection)
         self._executor.shutdown(wait=False)
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
