@@ -39,7 +39,7 @@ class CustomerAccess:
 @dataclass(frozen=True)
 class StaffAccess:
     username: str
-    ticket: tuple[int, str] | None  # (number, agent id) when narrowed to one ticket
+    ticket: tuple[int, str, str] | None  # (number, agent id, support thread id) when narrowed to one ticket
 
 
 def _bearer(authorization: str) -> str | None:
@@ -88,10 +88,11 @@ def staff_access(*, authorization: str, session_key: str, ticket: str) -> StaffA
 
         found = None
         if ticket.isdigit() and len(ticket) < 19:
-            found = Ticket.objects.filter(number=int(ticket)).values_list("number", "agent_id").first()
+            found = (Ticket.objects.filter(number=int(ticket))
+                     .values_list("number", "agent_id", "support_session_id").first())
         if found is None:
             raise StreamRefused(404, "NOT_FOUND", "No such ticket.")
-        narrowed = (int(found[0]), str(found[1]))
+        narrowed = (int(found[0]), str(found[1]), str(found[2]))
     return StaffAccess(username=username, ticket=narrowed)
 
 

@@ -60,7 +60,7 @@ class Subscriber:
 
     agent_id: str | None
     topics: frozenset[str] = frozenset()
-    ticket: tuple[int, str] | None = None  # staff narrowed to one ticket: (number, its agent id)
+    ticket: tuple[int, str, str] | None = None  # staff narrowed to one ticket: (number, agent id, thread id)
     user: str = ""  # the staff member, so their own presence isn't echoed back
     queue: asyncio.Queue[Item] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_MAX))
     overflowed: bool = False
@@ -72,7 +72,7 @@ class Subscriber:
             return False
         if self.ticket is None:
             return True
-        return row.ticket_number == self.ticket[0] or (row.kind == "balance" and row.agent_id == self.ticket[1])
+        return row.session_id == self.ticket[2] or (row.kind == "balance" and row.agent_id == self.ticket[1])
 
     def wants_presence(self, presence: Presence) -> bool:
         return self.ticket is not None and presence.ticket == self.ticket[0] and presence.user != self.user

@@ -18,15 +18,12 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from .models import Kind, LiveEvent, Topic
-
-if TYPE_CHECKING:
-    from demo_sessions.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -110,24 +107,39 @@ def announce(
 
 # --- what the services announce ---------------------------------------------------------------------
 
-def message_json(message: Message) -> dict[str, Any]:
-    return {"id": message.id, "author": message.author, "author_name": message.author_name, "text": message.text,
-            "created_at": message.created_at}
+def message_appended(*, session_table: str, session_id: str, internal: bool, message: dict[str, Any]) -> None:
+    """A message was added to a session (`demo_sessions.services.message_append`, the one way).
 
-
-def message_added(*, message: Message, agent_id: str, support: bool, ticket: Any = None) -> None:
-    """A message appended to a session. Internal notes go to staff only; enrich chats to the owner only."""
-    data: dict[str, Any] = {"session_id": message.session_id, "message": message_json(message)}
-    if ticket is not None:
-        data["ticket"] = {"ticket_id": ticket.public_id, "number": ticket.number, "support_status": ticket.status}
-    staff_data: dict[str, Any] = {"internal": message.internal}
-    if ticket is not None:
-        staff_data["ticket"] = _ticket_row(ticket)
-    announce(
-        kind=Kind.MESSAGE, topic=Topic.SUPPORT if support else Topic.CHAT, agent_id=agent_id,
-        session_id=message.session_id, ticket_number=ticket.number if ticket is not None else None,
-        customer=not message.internal, staff=support, data=data, staff_data=staff_data,
-    )
+    The session's owner and kind are read in the same statement that records the event: support
+    threads go to staff and (unless an internal note) their owner's `support` streams; enrich chats
+    to their owner's `chat` streams only. `message` is the message's one shape (`MessageOut`).
+    """
+    data = _dumps({"session_id": session_id, "message": message})
+    staff_data = _dumps({"internal": internal})
+    table = connection.ops.quote_name(session_table)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH s AS (SELECT agent_id, session_kind FROM {table} WHERE id = %s), "  # noqa: S608 - quoted table
+                "e AS (INSERT INTO live_liveevent "
+                "(kind, topic, agent_id, session_id, ticket_number, customer, staff, data, staff_data, created_at) "
+                "SELECT %s, CASE WHEN s.session_kind = 'support' THEN %s ELSE %s END, s.agent_id, %s, NULL, %s, "
+                "s.session_kind = 'support', %s::jsonb, %s::jsonb, now() FROM s "
+                "WHERE %s OR s.session_kind = 'support' RETURNING seq) "
+                "SELECT pg_notify(%s, '') FROM e",
+                [session_id, Kind.MESSAGE.value, Topic.SUPPORT.value, Topic.CHAT.value, session_id, not internal,
+                 data, staff_data, not internal, CHANNEL_EVENTS],
+            )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT agent_id, session_kind FROM {table} WHERE id = %s", [session_id])  # noqa: S608
+        found = cursor.fetchone()
+    if found is None:
+        return
+    support = found[1] == "support"
+    announce(kind=Kind.MESSAGE, topic=Topic.SUPPORT if support else Topic.CHAT, agent_id=found[0],
+             session_id=session_id, customer=not internal, staff=support, data=json.loads(data),
+             staff_data=json.loads(staff_data))
 
 
 CUSTOMER_VISIBLE_CHANGES = ("support_status", "priority", "bounty_status")

@@ -82,10 +82,10 @@ def latest_position() -> Position:
 
 
 def replay(*, after: Position, upto: Position, agent_id: str | None, topics: frozenset[str] = frozenset(),
-           ticket: tuple[int, str] | None = None) -> tuple[list[Row], bool]:
+           ticket: tuple[int, str, str] | None = None) -> tuple[list[Row], bool]:
     """The rows a stream missed: after its `Last-Event-ID` up to where the hub stood when it
     subscribed (those rows are final). For an agent (its customer rows in `topics`), or for staff
-    (all staff rows, or one ticket's `(number, agent_id)`: its rows and its agent's balance).
+    (all staff rows, or one ticket's `(number, agent_id, thread id)`: its rows and its agent's balance).
     Returns (rows, complete): incomplete past REPLAY_LIMIT rows (the client should reload)."""
     queryset = LiveEvent.objects.filter(
         Q(txid__gt=after[0]) | Q(txid=after[0], seq__gt=after[1]),
@@ -96,6 +96,6 @@ def replay(*, after: Position, upto: Position, agent_id: str | None, topics: fro
     else:
         queryset = queryset.filter(staff=True)
         if ticket is not None:
-            queryset = queryset.filter(Q(ticket_number=ticket[0]) | Q(kind=Kind.BALANCE, agent_id=ticket[1]))
+            queryset = queryset.filter(Q(session_id=ticket[2]) | Q(kind=Kind.BALANCE, agent_id=ticket[1]))
     rows = [Row.of(e) for e in queryset.order_by("txid", "seq")[: REPLAY_LIMIT + 1]]
     return rows[:REPLAY_LIMIT], len(rows) <= REPLAY_LIMIT

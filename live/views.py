@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 from tickets.operators import staff_display_name
 from tickets.search import ticket_get_for_staff
 from tickets.views import staff_required

@@ -1,6 +1,6 @@
 """One ASGI application: Django for everything, plus the MCP endpoint at /mcp (SPEC §8).
 
-`/mcp` (and `/mcp/`) go to the MCP app (`demo_sessions.mcp.http`); the live event streams
+`/mcp` (and `/mcp/`) go to the MCP app (`agent.mcp.http`); the live event streams
 (`live.streams`) to their async handlers; everything else to Django.
 Django's ASGI handler doesn't speak the lifespan protocol, so lifespan events go to the MCP app,
 which starts its session manager then. Run: `uvicorn support_project.asgi:application`.
@@ -16,7 +16,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_project.settings")
 
 django_application = get_asgi_application()  # django.setup() first: the MCP modules import models
 
-from demo_sessions.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
+from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 from live.streams import LiveEndpoint, is_live_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "billing",
     "demo_sessions",
     "tickets",
+    "agent",
     "webhooks",
     "cookbook",
     "live",

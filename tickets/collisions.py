@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from demo_sessions.models import Message
-from support_project.api.errors import Conflict, ValidationFailed
+from support_project.domain import Conflict, InvalidInput
 
 from .models import Ticket
 
@@ -46,7 +46,7 @@ def check_no_newer_public_message(*, ticket: Ticket, last_seen_message_id: str) 
     seen = (Message.objects.filter(session_id=ticket.support_session_id, id=last_seen_message_id)
             .values("created_at", "id").first())
     if seen is None:
-        raise ValidationFailed(details={"last_seen_message_id": ["Not a message of this ticket's thread."]})
+        raise InvalidInput(details={"last_seen_message_id": ["Not a message of this ticket's thread."]})
     newer = list(public_thread(ticket=ticket).filter(
         Q(created_at__gt=seen["created_at"]) | Q(created_at=seen["created_at"], id__gt=seen["id"])))
     if newer:

@@ -24,8 +24,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.money import usd_str
-from support_project.api.errors import ApiError, NotFound, ValidationFailed
 from support_project.api.pagination import paginate
+from support_project.domain import DomainError, InvalidInput, NotFound
 
 from . import bounty, operators, search
 from .collisions import ReplyCollision
@@ -110,7 +110,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     try:
         page = paginate(tickets, params={"limit": str(PAGE_SIZE), "cursor": cursor}, order=LIST_ORDER,
                         serialize=lambda rows: rows)
-    except ValidationFailed:  # a mangled cursor: show the first page rather than an error
+    except InvalidInput:  # a mangled cursor: show the first page rather than an error
         cursor = ""
         page = paginate(tickets, params={"limit": str(PAGE_SIZE)}, order=LIST_ORDER, serialize=lambda rows: rows)
     counts = search.ticket_status_counts(**scope)
@@ -187,7 +187,7 @@ def _form_errors(form: Any) -> str:
     return " ".join(f"{'' if field == '__all__' else field + ': '}{' '.join(errs)}" for field, errs in form.errors.items())
 
 
-def _api_error(error: ApiError) -> str:
+def _api_error(error: DomainError) -> str:
     details = " ".join(" ".join(str(r) for r in reasons) for reasons in error.details.values()
                        if isinstance(reasons, list))
     return f"{error.message} {details}".strip()
@@ -213,7 +213,7 @@ def ticket_reply(request: HttpRequest, ref: str) -> HttpResponse:
             "collision": collision.newer, "draft": form.cleaned_data["text"],
             "reply_form": ReplyForm(request.POST, auto_id="reply-%s"),
         })
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, f"Reply not sent. {_api_error(error)}")
     else:
         messages.success(request, "Internal note added." if internal
@@ -236,7 +236,7 @@ def ticket_update(request: HttpRequest, ref: str) -> HttpResponse:
             ticket=ticket, staff_user=request.user, support_status=data["support_status"],
             assignee=data["assignee"] or None, priority=data["priority"],
         )
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, f"Nothing changed. {_api_error(error)}")
     else:
         if result.changes:
@@ -259,7 +259,7 @@ def ticket_bounty(request: HttpRequest, ref: str) -> HttpResponse:
     try:
         decision = bounty.bounty_decide(ticket=ticket, staff_user=request.user, decision=form.cleaned_data["decision"],
                                         note=form.cleaned_data["note"])
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, f"No decision recorded. {_api_error(error)}")
         return redirect(_ticket_url(ticket))
     state = decision.ticket.bounty_status

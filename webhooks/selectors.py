@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Agent
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 from support_project.txid import horizon_sql
 
 from .models import Delivery, DeliveryAttempt, Event, EventType, Subscription

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
 from ..models import SessionKind
+from ..serializers import SessionOut
 
 
 class SessionListParams(StrictSerializer):
@@ -21,35 +22,6 @@ class MessageCreateIn(StrictSerializer):
     text = StrictCharField(max_length=10_000, help_text="1–10,000 characters.")
 
 
-class SupportRefOut(serializers.Serializer):
-    ticket_id = serializers.CharField()
-    number = serializers.IntegerField()
-    support_status = serializers.CharField()
-
-
-class SessionOut(serializers.Serializer):
-    id = serializers.CharField()
-    session_kind = serializers.CharField()
-    title = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    last_activity_at = serializers.DateTimeField()
-    last_message_preview = serializers.CharField()
-    support = SupportRefOut(allow_null=True)
-
-
 class SessionPageOut(serializers.Serializer):
     results = SessionOut(many=True)
     next_cursor = serializers.CharField(allow_null=True)
-
-
-class MessageOut(serializers.Serializer):
-    id = serializers.CharField()
-    author = serializers.CharField()
-    author_name = serializers.CharField()
-    text = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    metadata = serializers.DictField()
-
-
-class SessionDetailOut(SessionOut):
-    messages = MessageOut(many=True)

@@ -1,10 +1,8 @@
-from django.urls import path
+from support_project.api.routers import ApiRouter
 
-from . import chat_views, views
+from . import views
 
-urlpatterns = [
-    path("demo/chat", chat_views.ChatView.as_view(), name="demo-chat"),
-    path("demo/sessions", views.SessionsView.as_view(), name="demo-sessions"),
-    path("demo/sessions/<str:session_id>", views.SessionDetailView.as_view(), name="demo-session"),
-    path("demo/sessions/<str:session_id>/messages", views.SessionMessagesView.as_view(), name="demo-session-messages"),
-]
+router = ApiRouter()
+router.register("demo/sessions", views.SessionViewSet, basename="demo-sessions")
+
+urlpatterns = router.urls

@@ -4,31 +4,26 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import require_scope
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body
 
 from .. import selectors, services
-from .serializers import (
-    MessageCreateIn,
-    MessageOut,
-    SessionCreateIn,
-    SessionDetailOut,
-    SessionListParams,
-    SessionOut,
-    SessionPageOut,
-)
-
-SessionScopes = require_scope(Scope.CHAT, Scope.SUPPORT)
+from ..serializers import MessageOut, SessionDetailOut, SessionOut
+from .serializers import MessageCreateIn, SessionCreateIn, SessionListParams, SessionPageOut
 
 
-class SessionsView(APIView):
-    permission_classes = [SessionScopes]
+class SessionViewSet(ApiViewSet):
+    # /api/v1/demo/sessions[/{session_id}[/messages]].
+
+    permission_classes = [require_scope(Scope.CHAT, Scope.SUPPORT)]
+    lookup_url_kwarg = "session_id"
 
     @extend_schema(
         summary="Your sessions, most recent activity first (the /demo sidebar)",
@@ -37,39 +32,32 @@ class SessionsView(APIView):
                     OpenApiParameter("cursor", str)],
         responses=SessionPageOut,
     )
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
         params = validate_body(SessionListParams, request.query_params.dict())
         page = paginate(
-            selectors.session_list_for_agent(agent=request.auth.agent, kind=params.get("kind")),
+            selectors.session_list_for_agent(agent=self.agent, kind=params.get("kind")),
             params=request.query_params, order=("-last_activity_at", "-id"),
-            serialize=lambda rows: [selectors.session_json(s) for s in rows],
+            serialize=lambda rows: SessionOut(rows, many=True).data,
         )
         return Response(page)
 
     @extend_schema(summary="Start an enrich chat", request=SessionCreateIn, responses={201: SessionOut})
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         data = validate_body(SessionCreateIn, request.data if request.data is not None else {})
-        session = services.enrich_session_create(agent=request.auth.agent, title=data.get("title", ""))
-        return Response(selectors.session_json(session), status=status.HTTP_201_CREATED)
-
-
-class SessionDetailView(APIView):
-    permission_classes = [SessionScopes]
+        session = services.enrich_session_create(agent=self.agent, title=data.get("title", ""))
+        return Response(SessionOut(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="A session and its messages (never internal notes)", responses=SessionDetailOut)
-    def get(self, request: Request, session_id: str) -> Response:
-        session = selectors.session_get_for_agent(agent=request.auth.agent, session_id=session_id)
-        messages = [selectors.message_json(m) for m in selectors.public_messages(session=session)]
-        return Response({**selectors.session_json(session), "messages": messages})
-
-
-class SessionMessagesView(APIView):
-    permission_classes = [SessionScopes]
+    def retrieve(self, request: Request, session_id: str) -> Response:
+        session = selectors.session_get_for_agent(agent=self.agent, session_id=session_id)
+        messages = MessageOut(selectors.public_messages(session=session), many=True).data
+        return Response({**SessionOut(session).data, "messages": messages})
 
     @extend_schema(summary="Post a message (free); in a support thread it follows the ticket's status rules",
                    request=MessageCreateIn, responses={201: MessageOut})
-    def post(self, request: Request, session_id: str) -> Response:
-        session = selectors.session_get_for_agent(agent=request.auth.agent, session_id=session_id)
+    @action(detail=True, methods=["post"])
+    def messages(self, request: Request, session_id: str) -> Response:
+        session = selectors.session_get_for_agent(agent=self.agent, session_id=session_id)
         data = validate_body(MessageCreateIn, request.data)
         message = services.session_message_post(session=session, text=data["text"])
-        return Response(selectors.message_json(message), status=status.HTTP_201_CREATED)
+        return Response(MessageOut(message).data, status=status.HTTP_201_CREATED)

@@ -87,10 +87,6 @@
       if (data.created) { fresh[data.number] = true; showBanner(); return; }
       if (!updateRow(data.ticket)) { elsewhere[data.number] = true; showBanner(); }
     });
-    on("message", function (data) {
-      if (!data.ticket || !data.ticket.number) return;
-      if (!updateRow(data.ticket) && !fresh[data.ticket.number]) { elsewhere[data.ticket.number] = true; showBanner(); }
-    });
   }
 
   // ---- one ticket -------------------------------------------------------------------------------------------

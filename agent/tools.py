@@ -1,7 +1,7 @@
 """The one tool registry (SPEC §5), served to the Enrich Agent chat and over MCP.
 
 Each tool is a thin adapter over the services and selectors the REST routes use — same price,
-validation, ownership and idempotency. Tools raise `ApiError`s; each front end turns them into
+validation, ownership and idempotency. Tools raise `DomainError`s; each front end turns them into
 its own error shape (a chat tool result, an MCP tool error) with the same code and details.
 """
 
@@ -13,11 +13,25 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import exceptions as drf_exceptions
+from rest_framework import serializers
 
 from accounts.models import Agent, Scope
 from accounts.principal import Principal
-from support_project.api.errors import ApiError, InsufficientScope, NotFound, ValidationFailed, field_details
+from billing import idempotency
+from billing.money import usd_str
+from cookbook.selectors import recipe_read, recipe_search
+from demo_sessions.models import SessionKind
+from demo_sessions.selectors import public_messages, session_get_for_agent
+from demo_sessions.serializers import MessageOut
+from demo_sessions.services import session_message_post
+from support_project.api.errors import error_body, field_details
 from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
+from support_project.domain import DomainError, Forbidden, InvalidInput, NotFound
+from tickets.api.serializers import TicketCreateIn
+from tickets.models import TicketStatus
+from tickets.selectors import ticket_get_for_agent, ticket_list_for_agent
+from tickets.serializers import TicketOut
+from tickets.services import ticket_open
 
 
 @dataclass(frozen=True)
@@ -37,16 +51,62 @@ class ToolContext:
 class Tool:
     name: str
     description: str
-    input_schema: dict[str, Any]
+    args: type[serializers.Serializer]  # the arguments, validated strictly; input_schema derives from it
     handler: Callable[[ToolContext, dict[str, Any]], dict[str, Any]]
     scopes: tuple[str, ...] = ()  # any of these; empty = any agent token
     read_only: bool = True
     title: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return input_schema_of(self.args)
 
-class ToolNotFound(ApiError):
-    status_code, code, message = 404, "UNKNOWN_TOOL", "No such tool."
+
+def _field_schema(f: serializers.Field) -> dict[str, Any]:
+    schema: dict[str, Any]
+    if isinstance(f, serializers.ChoiceField):
+        schema = {"type": "string", "enum": list(f.choices)}
+    elif isinstance(f, serializers.BooleanField):
+        schema = {"type": "boolean"}
+    elif isinstance(f, serializers.IntegerField):
+        schema = {"type": "integer"}
+        schema.update({k: v for k, v in (("minimum", f.min_value), ("maximum", f.max_value)) if v is not None})
+    elif isinstance(f, serializers.ListField):
+        schema = {"type": "array", "items": _field_schema(f.child)}
+    elif isinstance(f, serializers.CharField):
+        schema = {"type": "string"}
+        if not f.allow_blank:
+            schema["minLength"] = max(1, f.min_length or 1)
+        if f.max_length is not None:
+            schema["maxLength"] = f.max_length
+    else:
+        raise TypeError(f"no JSON schema mapping for {type(f).__name__}")
+    if f.allow_null:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+    if f.help_text:
+        schema["description"] = str(f.help_text)
+    return schema
+
+
+def input_schema_of(args: type[serializers.Serializer]) -> dict[str, Any]:
+    """The JSON schema (MCP `inputSchema`, OpenAI `parameters`) of a tool's argument serializer."""
+    fields = args().fields
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: _field_schema(f) for name, f in fields.items()},
+        "additionalProperties": False,
+    }
+    required = [name for name, f in fields.items() if f.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+class ToolNotFound(NotFound):
+    code, message = "UNKNOWN_TOOL", "No such tool."
 
 
 REGISTRY: dict[str, Tool] = {}
@@ -61,44 +121,33 @@ def tool(**spec: Any) -> Callable[[Callable[[ToolContext, dict[str, Any]], dict[
 
 
 def tool_call(*, name: str, arguments: Any, context: ToolContext) -> dict[str, Any]:
-    """Run one tool: scope check, argument validation, then the service. Raises ApiError."""
+    """Run one tool: scope check, argument validation, then the service. Raises DomainError."""
     found = REGISTRY.get(name)
     if found is None:
         raise ToolNotFound(f"No tool named {name!r}. Known tools: {', '.join(sorted(REGISTRY))}.")
     if context.principal.agent is None:
-        raise InsufficientScope("Tools act for an agent; staff tokens can't call them.")
+        raise Forbidden("Tools act for an agent; staff tokens can't call them.")
     if found.scopes and not context.principal.has_any_scope(*found.scopes):
-        raise InsufficientScope(
+        raise Forbidden(
             f"This usage key lacks the scope {name} needs: {' or '.join(found.scopes)}.",
             details={"required_scopes": list(found.scopes)},
         )
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):
-        raise ValidationFailed("Tool arguments must be a JSON object.", details={"non_field_errors": ["Expected an object."]})
+        raise InvalidInput("Tool arguments must be a JSON object.", details={"non_field_errors": ["Expected an object."]})
     try:
-        return found.handler(context, arguments)
+        data = validate_body(found.args, arguments)  # unknown arguments and wrong types first
+        return found.handler(context, data)
     except drf_exceptions.ValidationError as exc:
-        raise ValidationFailed("The tool arguments are invalid.", details=field_details(exc.detail)) from exc
-
-
-def _ticket_brief(ticket: Any) -> dict[str, Any]:
-    from tickets.selectors import ticket_public_json
-
-    data = ticket_public_json(ticket)
-    for key in ("created_at", "updated_at", "last_activity_at"):
-        data[key] = data[key].isoformat()
-    return data
+        raise InvalidInput("The tool arguments are invalid.", details=field_details(exc.detail)) from exc
 
 
 # --- support ---------------------------------------------------------------------------------------
 
-class _SubmitArgs(StrictSerializer):
-    category = StrictCharField()
-    subject = StrictCharField()
-    body = StrictCharField()
-    source_session_id = StrictCharField(required=False, allow_null=True)
-    idempotency_key = StrictCharField(required=False, allow_null=True, max_length=255)
+class SubmitArgs(TicketCreateIn):
+    idempotency_key = StrictCharField(required=False, allow_null=True, max_length=255,
+                                      help_text="Retry-safe key: the same key and arguments never charge twice")
 
 
 @tool(
@@ -109,31 +158,11 @@ class _SubmitArgs(StrictSerializer):
         "(x402 payment otherwise). Returns the ticket id, number and the support thread to follow up in "
         "(follow-ups are free). Category: bug | billing | account | other. Subject: one line, ≤120 chars."
     ),
-    input_schema={
-        "type": "object",
-        "properties": {
-            "category": {"type": "string", "enum": ["bug", "billing", "account", "other"]},
-            "subject": {"type": "string", "minLength": 1, "maxLength": 120, "description": "One line, ≤120 characters"},
-            "body": {"type": "string", "minLength": 1, "maxLength": 20000,
-                     "description": "What happened, what you expected, steps to reproduce"},
-            "source_session_id": {"type": ["string", "null"], "description": "Your enrich chat session (32 hex)"},
-            "idempotency_key": {"type": ["string", "null"], "maxLength": 255,
-                                "description": "Retry-safe key: the same key and arguments never charge twice"},
-        },
-        "required": ["category", "subject", "body"],
-        "additionalProperties": False,
-    },
+    args=SubmitArgs,
     scopes=(Scope.SUPPORT,),
     read_only=False,
 )
 def submit_support_request(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    from billing import idempotency
-    from demo_sessions.models import SessionKind
-    from demo_sessions.selectors import session_get_for_agent
-    from tickets.api.serializers import TicketCreateIn
-    from tickets.services import ticket_open
-
-    validate_body(_SubmitArgs, args)  # unknown arguments and wrong types first
     key = idempotency.clean_key(args.get("idempotency_key"))
     payload = {k: v for k, v in args.items() if k != "idempotency_key"}
     if payload.get("source_session_id") is None and ctx.chat_session_id:
@@ -145,7 +174,7 @@ def submit_support_request(ctx: ToolContext, args: dict[str, Any]) -> dict[str, 
         try:
             source = session_get_for_agent(agent=ctx.agent, session_id=data["source_session_id"], kind=SessionKind.ENRICH)
         except NotFound as exc:
-            raise ValidationFailed(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
+            raise InvalidInput(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
     stored = ticket_open(
         agent=ctx.agent, category=data["category"], subject=data["subject"], body=data["body"], source_session=source,
         resource_url=f"{ctx.base_url}/api/v1/support/tickets", idempotency_key=key,
@@ -154,53 +183,41 @@ def submit_support_request(ctx: ToolContext, args: dict[str, Any]) -> dict[str, 
     return {**stored.body, "replayed": stored.replayed}
 
 
+class ListArgs(StrictSerializer):
+    status = serializers.ChoiceField(choices=TicketStatus.values, required=False, allow_null=True)
+
+
 @tool(
     name="list_support_tickets",
     title="List your support tickets",
     description="Your tickets, newest first (up to 25), optionally filtered by status: open | pending | resolved | closed.",
-    input_schema={
-        "type": "object",
-        "properties": {"status": {"type": ["string", "null"], "enum": ["open", "pending", "resolved", "closed", None]}},
-        "additionalProperties": False,
-    },
+    args=ListArgs,
     scopes=(Scope.SUPPORT,),
 )
 def list_support_tickets(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    from tickets.api.serializers import TicketListParams
-    from tickets.selectors import ticket_list_for_agent
-
-    params = validate_body(TicketListParams, {k: v for k, v in args.items() if v is not None})
-    rows = ticket_list_for_agent(agent=ctx.agent, status=params.get("status")).order_by("-created_at", "-number")[:25]
-    return {"tickets": [_ticket_brief(t) for t in rows]}
+    rows = ticket_list_for_agent(agent=ctx.agent, status=args.get("status")).order_by("-created_at", "-number")[:25]
+    return {"tickets": TicketOut(rows, many=True).data}
 
 
-class _TicketIdArgs(StrictSerializer):
-    ticket_id = StrictCharField(max_length=40)
+class TicketIdArgs(StrictSerializer):
+    ticket_id = StrictCharField(max_length=40, help_text="tkt_…")
 
 
 @tool(
     name="get_support_ticket",
     title="Read one of your tickets",
     description="One of your tickets by id (tkt_…), with its status, allowed transitions and public thread messages.",
-    input_schema={"type": "object", "properties": {"ticket_id": {"type": "string"}}, "required": ["ticket_id"],
-                  "additionalProperties": False},
+    args=TicketIdArgs,
     scopes=(Scope.SUPPORT,),
 )
 def get_support_ticket(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    from demo_sessions.selectors import public_messages
-    from tickets.selectors import ticket_get_for_agent
-
-    data = validate_body(_TicketIdArgs, args)
-    ticket = ticket_get_for_agent(agent=ctx.agent, ticket_id=data["ticket_id"])
-    messages = [
-        {"id": m.id, "author": m.author, "author_name": m.author_name, "text": m.text, "created_at": m.created_at.isoformat()}
-        for m in public_messages(session=ticket.support_session)
-    ]
-    return {"ticket": _ticket_brief(ticket), "messages": messages}
+    ticket = ticket_get_for_agent(agent=ctx.agent, ticket_id=args["ticket_id"])
+    messages = MessageOut(public_messages(session=ticket.support_session), many=True).data
+    return {"ticket": TicketOut(ticket).data, "messages": messages}
 
 
-class _AppendArgs(StrictSerializer):
-    support_session_id = StrictCharField(max_length=32)
+class AppendArgs(StrictSerializer):
+    support_session_id = StrictCharField(max_length=32, help_text="32 hex")
     text = StrictCharField(max_length=10_000)
 
 
@@ -209,33 +226,20 @@ class _AppendArgs(StrictSerializer):
     title="Add a message to a support thread (free)",
     description="Post a follow-up in one of your support threads. Free. Reopens a pending or resolved ticket; "
                 "closed tickets take no messages.",
-    input_schema={
-        "type": "object",
-        "properties": {"support_session_id": {"type": "string", "description": "32 hex"},
-                       "text": {"type": "string", "minLength": 1, "maxLength": 10000}},
-        "required": ["support_session_id", "text"],
-        "additionalProperties": False,
-    },
+    args=AppendArgs,
     scopes=(Scope.SUPPORT,),
     read_only=False,
 )
 def append_support_message(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    from demo_sessions.models import SessionKind
-    from demo_sessions.selectors import session_get_for_agent
-    from demo_sessions.services import session_message_post
-
-    data = validate_body(_AppendArgs, args)
-    session = session_get_for_agent(agent=ctx.agent, session_id=data["support_session_id"], kind=SessionKind.SUPPORT)
-    message = session_message_post(session=session, text=data["text"])
+    session = session_get_for_agent(agent=ctx.agent, session_id=args["support_session_id"], kind=SessionKind.SUPPORT)
+    message = session_message_post(session=session, text=args["text"])
     session.ticket.refresh_from_db()
-    return {"message": {"id": message.id, "author": message.author, "text": message.text,
-                        "created_at": message.created_at.isoformat()},
-            "support_status": session.ticket.status, "charged_usd": "0.00"}
+    return {"message": MessageOut(message).data, "support_status": session.ticket.status, "charged_usd": "0.00"}
 
 
 # --- cookbook ----------------------------------------------------------------------------------------
 
-class _SearchArgs(StrictSerializer):
+class SearchArgs(StrictSerializer):
     query = StrictCharField(max_length=500)
 
 
@@ -243,19 +247,15 @@ class _SearchArgs(StrictSerializer):
     name="cookbook_search",
     title="Search the cookbook",
     description="Search this product's documentation recipes; returns ranked recipes with a snippet and URL.",
-    input_schema={"type": "object", "properties": {"query": {"type": "string", "minLength": 1}}, "required": ["query"],
-                  "additionalProperties": False},
+    args=SearchArgs,
 )
 def cookbook_search(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    from cookbook.selectors import recipe_search
-
-    data = validate_body(_SearchArgs, args)
-    hits = recipe_search(query=data["query"])
+    hits = recipe_search(query=args["query"])
     return {"results": [{"slug": h.slug, "title": h.title, "summary": h.summary, "score": round(h.score, 4),
                          "snippet": h.snippet, "url": h.url} for h in hits]}
 
 
-class _ReadArgs(StrictSerializer):
+class ReadArgs(StrictSerializer):
     slug = StrictCharField(max_length=100)
 
 
@@ -263,37 +263,33 @@ class _ReadArgs(StrictSerializer):
     name="cookbook_read",
     title="Read a cookbook recipe",
     description="The full Markdown of one recipe by slug (e.g. support_tickets, billing, event_callbacks, mcp).",
-    input_schema={"type": "object", "properties": {"slug": {"type": "string"}}, "required": ["slug"],
-                  "additionalProperties": False},
+    args=ReadArgs,
 )
 def cookbook_read(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    from cookbook.selectors import recipe_read
-
-    data = validate_body(_ReadArgs, args)
-    recipe = recipe_read(slug=data["slug"])
+    recipe = recipe_read(slug=args["slug"])
     return {"slug": recipe.slug, "title": recipe.title, "summary": recipe.summary, "markdown": recipe.markdown,
             "url": f"/cookbook/{recipe.slug}"}
 
 
 # --- billing -----------------------------------------------------------------------------------------
 
+class NoArgs(StrictSerializer):
+    """A tool that takes no arguments: `{}` (anything else is an unknown field)."""
+
+
 @tool(
     name="agents_balance",
     title="Your virtual USD balance",
     description="Your current virtual USD balance and the price of a ticket.",
-    input_schema={"type": "object", "properties": {}, "additionalProperties": False},
+    args=NoArgs,
     scopes=(Scope.BILLING_READ,),
 )
 def agents_balance(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    from billing.money import usd_str
-
-    if args:
-        raise ValidationFailed(details={name: ["Unknown field."] for name in args})
     balance = Agent.objects.values_list("balance_micros", flat=True).get(id=ctx.agent.id)
     return {"agent_id": ctx.agent.id, "virtual_balance_usd": usd_str(balance),
             "ticket_price_usd": usd_str(settings.TICKET_PRICE_MICROS)}
 
 
-def tool_error_payload(exc: ApiError) -> dict[str, Any]:
-    """The SPEC §1 envelope of an error, for chat tool results and MCP tool errors."""
-    return {"code": exc.code, "message": exc.message, "details": exc.details, **exc.extra}
+def tool_error_payload(exc: DomainError) -> dict[str, Any]:
+    """The SPEC §1 envelope of an error, for chat tool results and MCP tool errors (the REST mapping)."""
+    return error_body(exc)

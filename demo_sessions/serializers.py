@@ -1,0 +1,45 @@
+"""The one shape of a session and of a message, for REST, the agent's tools and webhook payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from .models import SessionKind
+
+
+class MessageOut(serializers.Serializer):
+    id = serializers.CharField()
+    author = serializers.CharField()
+    author_name = serializers.CharField()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    metadata = serializers.DictField()
+
+
+class SupportRefOut(serializers.Serializer):
+    # A support thread's ticket, in brief; null for enrich chats. Reads the session (source="*").
+
+    ticket_id = serializers.CharField(source="public_id")
+    number = serializers.IntegerField()
+    support_status = serializers.CharField(source="status")
+
+    def to_representation(self, instance: Any) -> Any:
+        # The reverse one-to-one from tickets, by name: this app does not import tickets.
+        ticket = getattr(instance, "ticket", None) if instance.session_kind == SessionKind.SUPPORT else None
+        return None if ticket is None else super().to_representation(ticket)
+
+
+class SessionOut(serializers.Serializer):
+    id = serializers.CharField()
+    session_kind = serializers.CharField()
+    title = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+    last_message_preview = serializers.CharField()
+    support = SupportRefOut(source="*", allow_null=True)
+
+
+class SessionDetailOut(SessionOut):
+    messages = MessageOut(many=True)
