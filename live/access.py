@@ -19,6 +19,7 @@ from accounts.models import Scope
 from accounts.selectors import principal_for_token
 
 from .models import Topic
+from .registry import registry
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -52,8 +53,6 @@ def _bearer(authorization: str) -> str | None:
 
 
 def customer_access(*, authorization: str, session_id: str) -> CustomerAccess:
-    from demo_sessions.models import DemoSession, SessionKind
-
     token = _bearer(authorization)
     if token is None:
         raise StreamRefused(401, "AUTHENTICATION_REQUIRED", "This endpoint needs an agent token (Authorization: Bearer …).")
@@ -62,12 +61,12 @@ def customer_access(*, authorization: str, session_id: str) -> CustomerAccess:
         raise StreamRefused(401, "INVALID_TOKEN", "The bearer token is unknown, revoked or malformed.")
     if principal.agent is None:
         raise StreamRefused(403, "INSUFFICIENT_SCOPE", "Staff tokens act on /api/admin/; use an agent token here.")
-    session = None
-    if SESSION_ID.match(session_id):
-        session = DemoSession.objects.filter(agent_id=principal.agent.id, id=session_id).only("session_kind").first()
-    if session is None:
+    kind = None
+    if SESSION_ID.match(session_id) and registry.session_kind is not None:
+        kind = registry.session_kind(principal.agent.id, session_id)
+    if kind is None:
         raise StreamRefused(404, "NOT_FOUND", "No such session.")
-    needed = Scope.SUPPORT if session.session_kind == SessionKind.SUPPORT else Scope.CHAT
+    needed = Scope.SUPPORT if kind == Topic.SUPPORT else Scope.CHAT
     if not principal.has_any_scope(needed):
         raise StreamRefused(403, "INSUFFICIENT_SCOPE",
                             f"This usage key lacks the scope this operation needs: {needed}.",
@@ -84,15 +83,12 @@ def staff_access(*, authorization: str, session_key: str, ticket: str) -> StaffA
     username = _staff_username(authorization=authorization, session_key=session_key)
     narrowed = None
     if ticket:
-        from tickets.models import Ticket
-
         found = None
-        if ticket.isdigit() and len(ticket) < 19:
-            found = (Ticket.objects.filter(number=int(ticket))
-                     .values_list("number", "agent_id", "support_session_id").first())
+        if ticket.isdigit() and len(ticket) < 19 and registry.ticket is not None:
+            found = registry.ticket(ticket)
         if found is None:
             raise StreamRefused(404, "NOT_FOUND", "No such ticket.")
-        narrowed = (int(found[0]), str(found[1]), str(found[2]))
+        narrowed = found
     return StaffAccess(username=username, ticket=narrowed)
 
 

@@ -27,13 +27,13 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from billing.money import usd_str
 from support_project.txid import decode_position, encode_position
 
 from . import access, selectors
 from .hub import Hub, Presence, Subscriber, get_hub
 from .models import Kind
 from .presence import presence_list
+from .registry import registry
 from .selectors import Row
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,8 @@ def _frame(row: Row, *, staff: bool) -> bytes:
 def _encode(row: Row, *, staff: bool) -> bytes:
     data = row.data
     if row.kind == Kind.BALANCE:
-        data = {"virtual_balance_usd": usd_str(int(data["balance_micros"]))}
+        micros = int(data["balance_micros"])
+        data = {"virtual_balance_usd": registry.usd(micros) if registry.usd else str(micros / 1_000_000)}
     if staff:
         data = {**data, **row.staff_data, "agent_id": row.agent_id}
     body = json.dumps(data, cls=DjangoJSONEncoder, separators=(",", ":"))

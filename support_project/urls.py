@@ -28,7 +28,6 @@ urlpatterns = [
     path("api/admin/", include(api_admin)),
     path("django-admin/", admin.site.urls),
     path("", include("tickets.urls")),
-    path("", include("live.urls")),
     path("", include("demo_sessions.urls")),
     path("", include("cookbook.urls")),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import live_views, views
 
 urlpatterns = [
     path("ui-traffic", views.inbox, name="inbox"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("ui-traffic/tickets/<str:ref>/reply", views.ticket_reply, name="inbox-ticket-reply"),
     path("ui-traffic/tickets/<str:ref>/update", views.ticket_update, name="inbox-ticket-update"),
     path("ui-traffic/tickets/<str:ref>/bounty", views.ticket_bounty, name="inbox-ticket-bounty"),
+    path("ui-traffic/tickets/<str:ref>/presence", live_views.presence, name="inbox-ticket-presence"),
 ]

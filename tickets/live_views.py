@@ -1,16 +1,18 @@
-"""The inbox's presence heartbeat: `POST /ui-traffic/tickets/{number}/presence` (state=viewing|typing|left)."""
+"""The inbox's presence heartbeat: `POST /ui-traffic/tickets/{number}/presence` (state=viewing|typing|left).
+
+Presence itself (the cache, the broadcast on the staff live stream) is `live.presence`."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 
+from live.presence import HEARTBEAT_SECONDS, STATES, presence_beat
 from support_project.domain import NotFound
-from tickets.operators import staff_display_name
-from tickets.search import ticket_get_for_staff
-from tickets.views import staff_required
 
-from .presence import HEARTBEAT_SECONDS, STATES, presence_beat
+from .operators import staff_display_name
+from .search import ticket_get_for_staff
+from .views import staff_required
 
 
 @require_POST
