@@ -36,6 +36,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=20.0, help="writes per second (default 20)")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to write (default 30)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--writers", type=int, default=1, help="writer threads sharing the schedule (default 1)")
     parser.add_argument("--db", default="bench_live_fanout")
     parser.add_argument("--redis-db", type=int, default=13)
     parser.add_argument("--output", default="live_fanout")
@@ -148,6 +149,68 @@ async def _client_main() -> None:
     print(json.dumps({"arrivals": arrivals, "failed_streams": len(failed)}), flush=True)
 
 
+# --- the writers -------------------------------------------------------------------------------------------
+
+def _write(args: argparse.Namespace, people: list[dict[str, Any]], tickets: dict[str, Any], staff_user: Any,
+           committed: dict[str, tuple[float, float]], call_ms: list[float]) -> tuple[float, int]:
+    """Open loop: write n is due at start + n/rate, taken by the next free writer thread. Each
+    writer notes when its COMMITs return by wrapping its own connection (bench-only instrumentation):
+    a reply's transaction is the last commit inside its call."""
+    import threading
+
+    from django.db import connection
+
+    from tickets import operators
+
+    interval = 1.0 / args.rate
+    total = int(args.seconds * args.rate)
+    lock = threading.Lock()
+    state = {"next": 0, "late": 0}
+    start = time.monotonic() + 0.5
+
+    def writer() -> None:
+        commit_times: list[float] = []
+        connection.ensure_connection()
+        real_commit = connection._commit
+
+        def timed_commit() -> None:
+            real_commit()
+            commit_times.append(time.monotonic())
+
+        connection._commit = timed_commit  # type: ignore[method-assign]
+        try:
+            while True:
+                with lock:
+                    n = state["next"]
+                    if n >= total:
+                        return
+                    state["next"] = n + 1
+                due = start + n * interval
+                now = time.monotonic()
+                if now < due:
+                    time.sleep(due - now)
+                elif now - due > interval:
+                    with lock:
+                        state["late"] += 1
+                person = random.choice(people)
+                probe = f"probe {n}"
+                called = time.monotonic()
+                operators.ticket_reply(ticket=tickets[person["ticket"]], staff_user=staff_user, text=probe)
+                returned = time.monotonic()
+                with lock:
+                    committed[probe] = (commit_times[-1], returned)
+                    call_ms.append((returned - called) * 1000)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(args.writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(committed) / (time.monotonic() - start), state["late"]
+
+
 # --- the driver ----------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,11 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         from django.contrib.auth import get_user_model
         from django.db import connection
 
-        from tickets import operators
         from tickets.models import Ticket
 
         staff_user = get_user_model().objects.get(username="fanout-staff")
         tickets = {t.public_id: t for t in Ticket.objects.all()}
+        connection.close()
         with harness.uvicorn_server(venv_bin=python.parent, app="support_project.asgi:application",
                                     cwd=harness.REPO_DIR, env=env, workers=args.workers, ready_path="/healthz",
                                     log_path=tmp / "web.log", nodelay=True) as server:
@@ -194,39 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             rss_open = _worker_rss_kib(server.process.pid)
 
             committed: dict[str, tuple[float, float]] = {}
-            # The moment each COMMIT returned, noted by wrapping this process's connection (bench-only
-            # instrumentation): the reply's transaction is the last commit inside its call.
-            commit_times: list[float] = []
-            connection.ensure_connection()
-            real_commit = connection._commit
-
-            def timed_commit() -> None:
-                real_commit()
-                commit_times.append(time.monotonic())
-
-            connection._commit = timed_commit  # type: ignore[method-assign]
             call_ms: list[float] = []
-            interval = 1.0 / args.rate
-            start = time.monotonic()
-            n = 0
-            late = 0
-            while time.monotonic() - start < args.seconds:
-                due = start + n * interval
-                now = time.monotonic()
-                if now < due:
-                    time.sleep(due - now)
-                elif now - due > interval:
-                    late += 1
-                person = random.choice(people)
-                probe = f"probe {n}"
-                called = time.monotonic()
-                operators.ticket_reply(ticket=tickets[person["ticket"]], staff_user=staff_user, text=probe)
-                returned = time.monotonic()
-                committed[probe] = (commit_times[-1], returned)
-                call_ms.append((returned - called) * 1000)
-                n += 1
-            achieved = n / (time.monotonic() - start)
-            connection.close()
+            achieved, late = _write(args, people, tickets, staff_user, committed, call_ms)
             time.sleep(3.0)
             client.stdin.write("STOP\n")
             client.stdin.flush()
