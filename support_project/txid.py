@@ -44,10 +44,13 @@ class CurrentTxid(models.Func):
 
     output_field = models.BigIntegerField()
 
-    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, function: str | None = None,
+        template: str | None = None, arg_joiner: str | None = None, **extra_context: Any,
+    ) -> tuple[str, tuple[str | int, ...]]:
         if connection.vendor == "postgresql":
-            return "(pg_current_xact_id()::text::bigint)", []
-        return "0", []
+            return "(pg_current_xact_id()::text::bigint)", ()
+        return "0", ()
 
 
 def horizon_sql(vendor: str) -> str:
