@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Agent
+from live import notify as live
 from support_project.domain import PaymentRequired
 
 from .models import LedgerEntry, LedgerKind
@@ -32,14 +33,20 @@ def _apply(agent_id: str, delta: int) -> int | None:
     (READ COMMITTED), so concurrent debits can never overdraw.
     """
     table = Agent._meta.db_table
+    # The live streams' balance event rides in the same statement (PostgreSQL; see live.notify).
+    sql, params, announced = live.balance_update_announced(
+        f"UPDATE {table} SET balance_micros = balance_micros + %s "  # noqa: S608 - table name is ours
+        "WHERE id = %s AND balance_micros + %s >= 0 RETURNING balance_micros",
+        [delta, agent_id, delta], agent_id=agent_id,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET balance_micros = balance_micros + %s "  # noqa: S608 - table name is ours
-            "WHERE id = %s AND balance_micros + %s >= 0 RETURNING balance_micros",
-            [delta, agent_id, delta],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    if row is None:
+        return None
+    if not announced:
+        live.balance_changed(agent_id=agent_id, balance_micros=int(row[0]))
+    return int(row[0])
 
 
 def _book(*, agent_id: str, delta: int, kind: str, reference: str, memo: str, created_by: str) -> LedgerEntry:
@@ -52,10 +59,11 @@ def _book(*, agent_id: str, delta: int, kind: str, reference: str, memo: str, cr
         if Agent.objects.filter(id=agent_id).exists():
             raise InsufficientBalance()
         raise Agent.DoesNotExist(agent_id)
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         agent_id=agent_id, kind=kind, amount_micros=delta, balance_after_micros=balance,
         reference=reference, memo=memo[:255], created_by=created_by[:150],
     )
+    return entry
 
 
 def ledger_credit(

@@ -22,6 +22,11 @@ def session_get_for_agent(*, agent: Agent, session_id: str, kind: str | None = N
     return session
 
 
+def session_kind_for_agent(agent_id: str, session_id: str) -> str | None:
+    """The session's kind if it is this agent's session, else None (the live streams' access check)."""
+    return DemoSession.objects.filter(agent_id=agent_id, id=session_id).values_list("session_kind", flat=True).first()
+
+
 def public_messages(*, session: DemoSession) -> QuerySet[Message]:
     """What the customer sees: never operators' internal notes."""
     return session.messages.filter(internal=False).order_by("created_at", "id")

@@ -17,9 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Agent
+from live import notify as live
 from support_project.ids import new_session_id
 
 from .models import Author, DemoSession, Message, SessionKind, preview_of
+from .serializers import MessageOut
 
 DEFAULT_ENRICH_TITLE = "New chat"
 
@@ -55,6 +57,9 @@ def message_append(
     )
     if not internal:
         DemoSession.objects.filter(id=session_id).update(last_activity_at=now, last_message_preview=preview_of(text))
+    # The live streams: one statement (INSERT … SELECT from the session + NOTIFY), in this transaction.
+    live.message_appended(session_table=DemoSession._meta.db_table, session_id=session_id, internal=internal,
+                          message=dict(MessageOut(message).data))
     return message
 
 

@@ -1,6 +1,7 @@
 """One ASGI application: Django for everything, plus the MCP endpoint at /mcp (SPEC §8).
 
-`/mcp` (and `/mcp/`) go to the MCP app (`agent.mcp.http`); everything else to Django.
+`/mcp` (and `/mcp/`) go to the MCP app (`agent.mcp.http`); the live event streams
+(`live.streams`) to their async handlers; everything else to Django.
 Django's ASGI handler doesn't speak the lifespan protocol, so lifespan events go to the MCP app,
 which starts its session manager then. Run: `uvicorn support_project.asgi:application`.
 """
@@ -21,8 +22,10 @@ from support_project.bodylimit import BodyLimitMiddleware  # noqa: E402
 guarded_django = BodyLimitMiddleware(django_application)  # type: ignore[arg-type]
 
 from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
+from live.streams import LiveEndpoint, is_live_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()
+live_endpoint = LiveEndpoint()
 
 from agent.warmup import agent_warm_up_in_background  # noqa: E402
 
@@ -35,5 +38,8 @@ async def application(scope, receive, send):  # type: ignore[no-untyped-def]
         return
     if scope["type"] == "http" and is_mcp_path(scope["path"]):
         await mcp_endpoint(scope, receive, send)
+        return
+    if scope["type"] == "http" and is_live_path(scope["path"]):
+        await live_endpoint(scope, receive, send)  # server-sent events: outside the sync middleware
         return
     await guarded_django(scope, receive, send)

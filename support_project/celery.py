@@ -19,4 +19,6 @@ app.conf.beat_schedule = {
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0},
     # Re-queues confirmed bounties whose task message was lost between commit and the broker.
     "bounty-requeue-stale": {"task": "tickets.bounty_requeue_stale", "schedule": 300.0},
+    # Live stream events past LIVE_RETENTION_HOURS (how far back a stream can resume).
+    "live-purge-events": {"task": "live.purge_events", "schedule": 3600.0},
 }

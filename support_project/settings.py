@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "agent",
     "webhooks",
     "cookbook",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -257,10 +258,11 @@ X402_FACILITATOR_TIMEOUT_SECONDS = env_float("X402_FACILITATOR_TIMEOUT_SECONDS",
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS = env_int("WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS", 20, minimum=1)
-# The pull feed holds back events younger than this, so a slower transaction can't commit a
-# lower sequence number behind a reader's cursor.
-WEBHOOK_FEED_SETTLE_SECONDS = env_float("WEBHOOK_FEED_SETTLE_SECONDS", 2.0, minimum=0)
 WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES = env_int("WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES", 5, minimum=1)
+# Live streams (SPEC §10): a comment line this often keeps proxies from closing an idle stream.
+LIVE_KEEPALIVE_SECONDS = env_float("LIVE_KEEPALIVE_SECONDS", 15.0, minimum=0.1)
+# Live events older than this are purged (a stream can resume from up to this far back).
+LIVE_RETENTION_HOURS = env_int("LIVE_RETENTION_HOURS", 24, minimum=1)
 
 LLM_PROVIDER = env_choice("LLM_PROVIDER", "builtin", ("builtin", "openai"))
 LLM_BASE_URL = env_str("LLM_BASE_URL", "")

@@ -12,3 +12,10 @@ class TicketsConfig(AppConfig):
         from .services import support_thread_message_post
 
         support_thread_poster_register(support_thread_message_post)
+
+        # The staff live stream narrowed to one ticket (`?ticket=N`) finds it through us.
+        from live.registry import register
+
+        from .selectors import ticket_thread_ref
+
+        register(ticket=ticket_thread_ref)

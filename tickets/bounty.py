@@ -30,6 +30,7 @@ from billing.models import LedgerKind
 from billing.money import usd_str
 from billing.services import ledger_credit_once
 from demo_sessions.models import Author
+from live import notify as live
 from support_project.domain import Conflict, InvalidInput
 from support_project.taskqueue import enqueue_after_commit, enqueue_now
 
@@ -92,6 +93,7 @@ def bounty_decide(*, ticket: Ticket, staff_user: Any, decision: str, note: str =
 
 def _record(ticket: Ticket, status: str, staff_user: Any, note: str) -> None:
     now = timezone.now()
+    old = ticket.bounty_status
     timeline_record(ticket=ticket, kind=TimelineKind.BOUNTY, old=ticket.bounty_status or BountyStatus.PENDING_REVIEW,
                     new=status, actor=staff_user, now=now)
     fields = {"bounty_status": status, "bounty_decided_by_id": staff_user.pk, "bounty_decided_at": now,
@@ -99,6 +101,7 @@ def _record(ticket: Ticket, status: str, staff_user: Any, note: str) -> None:
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
     for field, value in fields.items():
         setattr(ticket, field, value)
+    live.ticket_changed(ticket=ticket, changes={"bounty_status": [old, status]})
 
 
 AWARD_TASK = "tickets.bounty_award"
@@ -135,6 +138,7 @@ def bounty_award(*, ticket_pk: int) -> str:
         ticket.bounty_status = BountyStatus.AWARDED
         timeline_record(ticket=ticket, kind=TimelineKind.BOUNTY, old=BountyStatus.CONFIRMED, new=BountyStatus.AWARDED,
                         actor_kind=TimelineActor.SYSTEM)
+        live.ticket_changed(ticket=ticket, changes={"bounty_status": [BountyStatus.CONFIRMED, BountyStatus.AWARDED]})
         shape = ticket_shape(ticket)
         _emit(ticket.agent_id, "support.bounty_awarded", {
             "ticket": shape, "bounty": {**shape["bounty"], "ledger_entry_id": entry.id},

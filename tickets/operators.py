@@ -13,8 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo_sessions.models import Author, Message
+from live import notify as live
 from support_project.domain import Conflict, InvalidInput
 
+from .collisions import check_no_newer_public_message
 from .models import Priority, Ticket, TicketStatus, TimelineKind
 from .search import staff_user_by_username
 from .services import _emit, thread_message_add, ticket_lock, ticket_shape
@@ -35,7 +37,8 @@ def _clean_text(text: str) -> str:
 
 
 def ticket_reply(
-    *, ticket: Ticket, staff_user: Any, text: str, internal: bool = False, support_status: str | None = None
+    *, ticket: Ticket, staff_user: Any, text: str, internal: bool = False, support_status: str | None = None,
+    last_seen_message_id: str | None = None,
 ) -> Message:
     """An operator message in the ticket's thread.
 
@@ -43,6 +46,8 @@ def ticket_reply(
     says otherwise) and `support.message_created` is emitted. Internal note: staff-only, emits
     nothing, leaves the status and the "needs reply" flag alone — unless `support_status` is given
     explicitly, which is then applied (and emitted as `support.ticket_updated`, without the note).
+    With `last_seen_message_id`, a public reply is refused (ReplyCollision, nothing written) when a
+    newer public message arrived since (tickets/collisions.py).
     A public reply on a closed ticket is refused (409 TICKET_CLOSED) unless it reopens it (`open`).
     """
     text = _clean_text(text)
@@ -58,6 +63,8 @@ def ticket_reply(
                 "This ticket is closed and the customer can't answer it: reopen it with this reply "
                 "(status open) or add an internal note.",
             )
+        if last_seen_message_id is not None and not internal:
+            check_no_newer_public_message(ticket=locked, last_seen_message_id=last_seen_message_id)
         if internal:
             new_status, awaiting = support_status, None
         else:
@@ -139,5 +146,6 @@ def ticket_update_by_staff(
             visible = {k: v for k, v in changes.items() if k != "assignee"}
             if visible:
                 _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_shape(locked), "changes": visible})
+            live.ticket_changed(ticket=locked, changes=changes)
     ticket.refresh_from_db()
     return TicketChanges(ticket=ticket, changes=changes)

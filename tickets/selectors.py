@@ -20,3 +20,9 @@ def ticket_get_for_agent(*, agent: Agent, ticket_id: str) -> Ticket:
     if ticket is None:
         raise NotFound("No such ticket.")
     return ticket
+
+
+def ticket_thread_ref(number: str) -> tuple[int, str, str] | None:
+    """A ticket by its number → (number, agent id, support thread id); None if there is none (staff reads)."""
+    found = Ticket.objects.filter(number=int(number)).values_list("number", "agent_id", "support_session_id").first()
+    return None if found is None else (int(found[0]), str(found[1]), str(found[2]))

@@ -21,6 +21,7 @@ from billing.paywall import Charge, PaidRequest, run_paid
 from demo_sessions.models import Author, DemoSession, Message
 from demo_sessions.serializers import MessageOut
 from demo_sessions.services import message_append, support_session_open
+from live import notify as live
 from support_project.domain import Conflict
 from support_project.ids import new_id
 from webhooks.services import event_emit
@@ -95,6 +96,7 @@ def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str,
             metadata={"ticket_id": ticket.public_id, "support_session_id": session.id, "open_url": link},
         )
     _emit(agent.id, "support.ticket_created", {"ticket": ticket_shape(ticket)})
+    live.ticket_changed(ticket=ticket, changes={}, created=True)
     return ticket
 
 
@@ -144,6 +146,9 @@ def thread_message_add(
         _emit(ticket.agent_id, "support.ticket_updated", {
             "ticket": ticket_shape(ticket), "changes": {"support_status": [old_status, ticket.status]},
         })
+    # The inbox row follows every message (counts, needs-reply); customers see status changes only.
+    live.ticket_changed(ticket=ticket, changes={"support_status": [old_status, ticket.status]}
+                        if ticket.status != old_status else {})
     return message
 
 

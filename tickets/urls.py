@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_saved
+from . import live_views, views, views_saved
 
 urlpatterns = [
     path("ui-traffic", views.inbox, name="inbox"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("ui-traffic/tickets/<str:ref>/reply", views.ticket_reply, name="inbox-ticket-reply"),
     path("ui-traffic/tickets/<str:ref>/update", views.ticket_update, name="inbox-ticket-update"),
     path("ui-traffic/tickets/<str:ref>/bounty", views.ticket_bounty, name="inbox-ticket-bounty"),
+    path("ui-traffic/tickets/<str:ref>/presence", live_views.presence, name="inbox-ticket-presence"),
     # Saved replies (all operators) and saved views (each operator's own).
     path("ui-traffic/replies", views_saved.saved_replies, name="inbox-replies"),
     path("ui-traffic/replies/<int:reply_id>", views_saved.saved_reply_edit, name="inbox-reply-edit"),

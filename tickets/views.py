@@ -29,6 +29,7 @@ from support_project.api.pagination import paginate
 from support_project.domain import DomainError, InvalidInput, NotFound
 
 from . import bounty, context, operators, queues, replies, search
+from .collisions import ReplyCollision
 from .forms import BountyForm, InboxFilterForm, PasswordSignInForm, ReplyForm, TicketUpdateForm, TokenSignInForm
 from .models import Category, Ticket, TicketStatus
 from .status import Actor, allowed_transitions
@@ -169,6 +170,10 @@ def _get(ref: str) -> Ticket:
 @require_GET
 @staff_required
 def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    return _ticket_page(request, ref)
+
+
+def _ticket_page(request: HttpRequest, ref: str, *, extra: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
     try:
         transcript = search.ticket_transcript_for_staff(ref=ref)
     except NotFound as exc:
@@ -205,7 +210,10 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "bounty_amount_usd": usd_str(settings.BUG_BOUNTY_MICROS),
         "is_bug": ticket.category == Category.BUG,
         "rating_stars": "★" * (ticket.rating_score or 0) + "☆" * (5 - (ticket.rating_score or 0)),
-    })
+        # The reply's collision check (tickets/collisions.py): the newest public message shown.
+        "last_seen_message_id": next((m.id for m in reversed(transcript.messages) if not m.internal), ""),
+        **(extra or {}),
+    }, status=status)
 
 
 def _saved_reply_prefill(request: HttpRequest, ticket: Ticket) -> replies.RenderedReply | None:
@@ -241,9 +249,17 @@ def ticket_reply(request: HttpRequest, ref: str) -> HttpResponse:
         return redirect(_ticket_url(ticket))
     internal = form.cleaned_data["visibility"] == "internal"
     support_status = TicketStatus.RESOLVED if form.cleaned_data["resolve"] else form.cleaned_data["support_status"]
+    # "Send anyway" after a collision skips the check; an old page without the field is unchecked.
+    last_seen = None if request.POST.get("send_anyway") else (request.POST.get("last_seen_message_id") or None)
     try:
         operators.ticket_reply(ticket=ticket, staff_user=request.user, text=form.cleaned_data["text"],
-                               internal=internal, support_status=support_status or None)
+                               internal=internal, support_status=support_status or None,
+                               last_seen_message_id=last_seen)
+    except ReplyCollision as collision:  # nothing sent: show what arrived, keep the draft
+        return _ticket_page(request, ref, status=409, extra={
+            "collision": collision.newer, "reply_text": form.cleaned_data["text"],
+            "reply_form": ReplyForm(request.POST, auto_id="reply-%s"),
+        })
     except DomainError as error:
         messages.error(request, f"Reply not sent. {_api_error(error)}")
     else:

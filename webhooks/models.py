@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from support_project.ids import new_id
+from support_project.txid import CurrentTxid
 
 
 def _subscription_id() -> str:
@@ -119,11 +120,13 @@ class Subscription(models.Model):
 class Event(models.Model):
     """The outbox record: written in the same transaction as the change it describes.
 
-    `seq` orders the pull feed; `envelope` holds the exact JSON bytes every attempt sends, frozen
+    `(txid, seq)` orders the pull feed; `envelope` holds the exact JSON bytes every attempt sends, frozen
     at emit time so retries sign and send the same body.
     """
 
     seq = models.BigAutoField(primary_key=True)
+    # The writing transaction: the pull feed pages by (txid, seq), commit-order safe (support_project/txid.py).
+    txid = models.BigIntegerField(db_default=CurrentTxid())
     public_id = models.CharField(max_length=40, unique=True, default=_event_id, editable=False)
     type = models.CharField(max_length=64, choices=EventType.choices)
     # NULL only for events about staff-scope subscriptions (e.g. one of theirs was disabled).
@@ -135,7 +138,7 @@ class Event(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["agent", "seq"], name="whevent_agent_seq_idx"),
+            models.Index(fields=["agent", "txid", "seq"], name="whevent_agent_position_idx"),
             models.Index(fields=["seq"], condition=Q(fanned_out_at__isnull=True), name="whevent_pending_fanout_idx"),
         ]
         constraints = [

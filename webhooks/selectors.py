@@ -4,15 +4,15 @@ agent's subscription or delivery is a 404, never a 403 (SPEC §1)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models.expressions import RawSQL
 
 from accounts.models import Agent
 from support_project.domain import NotFound
+from support_project.txid import horizon_sql
 
 from .models import Delivery, DeliveryAttempt, Event, EventType, Subscription
 
@@ -70,16 +70,26 @@ def delivery_get(*, owner: Owner, delivery_id: str) -> Delivery:
     return delivery
 
 
-def event_feed(*, agent: Agent, after_seq: int, limit: int) -> list[Event]:
-    """The agent's events after `after_seq`, oldest first, one query.
+def event_feed(*, agent: Agent, after: tuple[int, int], limit: int) -> list[Event]:
+    """The agent's events after position `after` = (txid, seq), in position order, one query.
 
-    `seq` is assigned at INSERT but rows become visible at COMMIT, so a slow transaction could
-    commit a lower seq after a reader has moved past it. Events younger than
-    WEBHOOK_FEED_SETTLE_SECONDS are held back to leave in-flight writers time to commit (ticket
-    writes are short: ≤ 10 statements).
+    Commit-order safe (support_project/txid.py): only events whose transaction is older than this
+    statement's snapshot xmin are returned, so an event still being committed by a slower
+    transaction can never end up behind a cursor that has moved past it. Nothing is held back
+    once the writers before it have ended; there is no fixed delay.
     """
-    settle = float(getattr(settings, "WEBHOOK_FEED_SETTLE_SECONDS", 2.0))
-    queryset = Event.objects.filter(agent_id=agent.id, seq__gt=after_seq).exclude(type=EventType.TEST)
-    if settle > 0:
-        queryset = queryset.filter(created_at__lte=timezone.now() - timedelta(seconds=settle))
-    return list(queryset.order_by("seq").only("seq", "envelope")[:limit])
+    horizon = RawSQL(horizon_sql(connection.vendor), [])  # noqa: S611 - constant SQL, no user input
+    txid, seq = after
+    return list(
+        Event.objects.filter(agent_id=agent.id, txid__lt=horizon)
+        .filter(Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq))
+        .exclude(type=EventType.TEST)
+        .order_by("txid", "seq")
+        .only("seq", "txid", "envelope")[:limit]
+    )
+
+
+def event_position_of_seq(*, seq: int) -> tuple[int, int]:
+    """The feed position of a cursor issued before positions carried a txid (`ev_<seq>`)."""
+    txid = Event.objects.filter(seq=seq).values_list("txid", flat=True).first()
+    return (txid or 0, seq)

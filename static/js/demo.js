@@ -134,6 +134,7 @@
     var author = String(m.author || "system");
     var item = el("li", "msg msg--" + author.replace(/[^a-z_]/g, ""));
     item.setAttribute("data-author", author);
+    if (m.id) item.setAttribute("data-message-id", m.id);
     var head = el("div", "msg__head");
     var name = AUTHORS[author] || author;
     if (author === "operator" && m.author_name) name = m.author_name + " (operator)";
@@ -273,6 +274,7 @@
       setHeader();
       renderTranscript(s.messages || []);
       markCurrentInSidebar();
+      announce("demo:session");
       $("composer-input").focus();
     }).catch(function (err) {
       if (err.status === 404) showError("That session does not exist or belongs to another agent.");
@@ -287,8 +289,19 @@
     setHeader();
     renderTranscript([]);
     markCurrentInSidebar();
+    announce("demo:session");
     $("composer-input").focus();
   }
+
+  // ---- hooks for static/js/live.js (live updates) ----------------------------------------------------
+  function announce(name) { root.dispatchEvent(new CustomEvent(name)); }
+  window.demoApp = {
+    token: function () { return state.token; },
+    current: function () { return state.current; },
+    appendMessages: appendMessages,
+    loadSessions: loadSessions,
+    setHeader: setHeader
+  };
 
   function setBusy(busy, label) {
     state.busy = busy;
@@ -408,6 +421,7 @@
     $("session-list").textContent = "";
     $("transcript").textContent = "";
     history.pushState({}, "", "/demo");
+    announce("demo:signout");
     showSignIn("");
   });
 

@@ -37,7 +37,6 @@ def receiver() -> Iterator[WebhookReceiver]:
 @pytest.fixture
 def local_targets(settings: Any) -> Any:
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
-    settings.WEBHOOK_FEED_SETTLE_SECONDS = 0
     return settings
 
 

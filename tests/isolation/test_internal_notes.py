@@ -52,7 +52,6 @@ def _note(ticket_id: str, operator: Any, marker: str, **extra: Any) -> None:
 
 def test_internal_notes_never_reach_the_customer(settings: Any) -> None:
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
-    settings.WEBHOOK_FEED_SETTLE_SECONDS = 0
     marker = f"INTERNAL-{uuid.uuid4().hex}"
     alice = make_agent("Alice's agent")
     operator = get_user_model().objects.create_user(username="olga", password="pw-olga-1", is_staff=True,

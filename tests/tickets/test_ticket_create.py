@@ -209,12 +209,13 @@ def _statements(client, **headers):  # type: ignore[no-untyped-def]
 
 
 def test_ticket_creation_runs_at_most_ten_sql_statements(agent_a):
-    # token+agent SELECT; session, ticket, message and outbox event INSERTs; then — last, so the
-    # agent's balance row stays locked only until COMMIT — balance UPDATE…RETURNING and ledger INSERT.
-    assert _statements(agent_a.client) == ["SELECT", "INSERT", "INSERT", "INSERT", "INSERT", "UPDATE", "INSERT"]
+    # token+agent SELECT; session, ticket, message and outbox event INSERTs; the live event (INSERT +
+    # NOTIFY in one WITH); then — last, so the agent's balance row stays locked only until COMMIT —
+    # balance UPDATE…RETURNING (with its live event and NOTIFY in the same WITH) and ledger INSERT.
+    assert _statements(agent_a.client) == ["SELECT", "INSERT", "INSERT", "INSERT", "INSERT", "WITH", "WITH", "INSERT"]
 
 
 def test_with_an_idempotency_key_creation_stays_within_ten_statements(agent_a):
-    # The same 7 plus the key's claim INSERT … ON CONFLICT and its stored-response UPDATE.
+    # The same 8 plus the key's claim INSERT … ON CONFLICT and its stored-response UPDATE.
     statements = _statements(agent_a.client, HTTP_IDEMPOTENCY_KEY="k-1")
-    assert len(statements) == 9
+    assert len(statements) == 10

@@ -19,9 +19,8 @@ ALL_SUPPORT = ["support.bounty_awarded", "support.message_created", "support.tic
 
 @pytest.fixture
 def local_targets(settings: Any) -> Any:
-    """Loopback receivers are allowed (the local-development switch); the feed has no settle delay."""
+    """Loopback receivers are allowed (the local-development switch)."""
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
-    settings.WEBHOOK_FEED_SETTLE_SECONDS = 0
     return settings
 
 

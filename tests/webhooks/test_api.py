@@ -10,7 +10,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from webhooks import dispatch
-from webhooks.models import Delivery, DeliveryStatus, Event, Subscription
+from webhooks.models import Delivery, DeliveryStatus, Subscription
 from webhooks.services import event_emit
 
 from .conftest import subscribe
@@ -207,32 +207,3 @@ def test_staff_scope_subscriptions_live_under_the_admin_api(agent_a, staff, loca
     dispatch.delivery_attempt(delivery_id=Delivery.objects.get().id)
     assert json.loads(receiver.wait_for(1)[0].body)["agent_id"] == agent_a.agent.id
     assert staff.client.post(f"{STAFF_SUBS}/{sub.id}/test").json()["attempt"]["succeeded"] is True
-
-
-def test_the_pull_feed_returns_own_events_in_order_with_a_cursor(agent_a, agent_b, usage_key, local_targets):
-    mine = [event_emit(agent_id=agent_a.agent.id, event_type="support.ticket_updated", data={"n": n}).public_id
-            for n in range(5)]
-    event_emit(agent_id=agent_b.agent.id, event_type="support.ticket_created", data={})
-    client = usage_key(["support"])
-
-    first = client.get("/api/v1/events", {"limit": 3}).json()
-    assert [e["id"] for e in first["results"]] == mine[:3]
-    assert first["results"][0] == json.loads(Event.objects.get(public_id=mine[0]).envelope)
-    assert first["has_more"] is True
-    second = client.get("/api/v1/events", {"limit": 3, "after": first["next_cursor"]}).json()
-    assert [e["id"] for e in second["results"]] == mine[3:]
-    assert second["has_more"] is False
-    later = event_emit(agent_id=agent_a.agent.id, event_type="support.bounty_awarded", data={}).public_id
-    third = client.get("/api/v1/events", {"after": second["next_cursor"]}).json()
-    assert [e["id"] for e in third["results"]] == [later]
-    empty = client.get("/api/v1/events", {"after": third["next_cursor"]}).json()
-    assert empty == {"results": [], "next_cursor": third["next_cursor"], "has_more": False}
-    bad = client.get("/api/v1/events", {"after": "nope"})
-    assert bad.status_code == 400 and list(bad.json()["details"]) == ["after"]
-    assert usage_key(["chat"]).get("/api/v1/events").status_code == 403
-
-
-def test_the_feed_holds_back_events_younger_than_the_settle_window(agent_a, local_targets):
-    local_targets.WEBHOOK_FEED_SETTLE_SECONDS = 60
-    event_emit(agent_id=agent_a.agent.id, event_type="support.ticket_created", data={})
-    assert agent_a.client.get("/api/v1/events").json() == {"results": [], "next_cursor": None, "has_more": False}

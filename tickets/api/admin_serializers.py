@@ -54,6 +54,10 @@ class ReplyIn(StrictSerializer):
     text = StrictCharField(max_length=MAX_REPLY_CHARS)
     internal = serializers.BooleanField(required=False, default=False)
     support_status = serializers.ChoiceField(choices=TicketStatus.values, required=False)
+    last_seen_message_id = StrictCharField(
+        max_length=40, required=False,
+        help_text="The newest message the author saw. If a newer public message exists, nothing is sent: "
+                  "409 REPLY_COLLISION with details.newer_message_ids. Omit it to send regardless.")
 
     def validate_internal(self, value: Any) -> bool:
         if not isinstance(self.initial_data.get("internal", False), bool):

@@ -102,7 +102,7 @@ class StaffTicketViewSet(IdempotentMixin, ApiViewSet):
         data = validate_body(ReplyIn, request.data)
         message = operators.ticket_reply(
             ticket=ticket, staff_user=self.staff_user, text=data["text"], internal=data["internal"],
-            support_status=data.get("support_status"),
+            support_status=data.get("support_status"), last_seen_message_id=data.get("last_seen_message_id"),
         )
         body = {"message": StaffMessageOut(message).data, "ticket": _reloaded(ticket).data}
         return Response(body, status=status.HTTP_201_CREATED)

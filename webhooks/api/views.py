@@ -25,6 +25,7 @@ from billing.api.idempotent import IdempotentMixin
 from support_project.api.pagination import paginate, parse_limit
 from support_project.api.serializers import validate_body
 from support_project.domain import InvalidInput
+from support_project.txid import decode_position, encode_position
 
 from .. import dispatch, selectors, services
 from ..catalog import catalog_json
@@ -160,14 +161,14 @@ class EventFeedView(ApiView):
     def get(self, request: Request) -> Response:
         limit = parse_limit(request.query_params.get("limit"))
         after = _decode_feed_cursor(request.query_params.get("after"))
-        events = selectors.event_feed(agent=self.agent, after_seq=after, limit=limit + 1)
+        events = selectors.event_feed(agent=self.agent, after=after, limit=limit + 1)
         has_more = len(events) > limit
         events = events[:limit]
-        last = events[-1].seq if events else after
+        last = (events[-1].txid, events[-1].seq) if events else after
         return Response({
             # The stored envelope is the exact JSON every callback carried.
             "results": [_parsed(e.envelope) for e in events],
-            "next_cursor": _encode_feed_cursor(last) if last else None,
+            "next_cursor": _encode_feed_cursor(last) if last != (0, 0) else None,
             "has_more": has_more,
         })
 
@@ -176,15 +177,19 @@ def _parsed(envelope: str) -> Any:
     return json.loads(envelope)
 
 
-def _encode_feed_cursor(seq: int) -> str:
-    return f"ev_{seq}"
+def _encode_feed_cursor(position: tuple[int, int]) -> str:
+    return f"ev_{encode_position(*position)}"
 
 
-def _decode_feed_cursor(raw: str | None) -> int:
+def _decode_feed_cursor(raw: str | None) -> tuple[int, int]:
+    """`ev_<txid>-<seq>`; the older `ev_<seq>` (before positions had a txid) still resumes."""
     if not raw:
-        return 0
+        return (0, 0)
     if raw.startswith("ev_") and raw[3:].isdigit() and len(raw) < 24:
-        return int(raw[3:])
+        return selectors.event_position_of_seq(seq=int(raw[3:]))
+    position = decode_position(raw[3:]) if raw.startswith("ev_") else None
+    if position is not None:
+        return position
     raise InvalidInput("after is not a cursor this feed returned.", details={"after": ["Invalid cursor."]})
 
 
