@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,15 +11,8 @@ from accounts.permissions import require_scope
 from accounts.viewsets import ApiView
 from support_project.api.pagination import paginate
 
-from ..money import usd_str
 from ..selectors import ledger_for_agent
-from ..serializers import LedgerEntryOut, LedgerPageOut
-
-BalanceOut = inline_serializer("Balance", {
-    "agent_id": serializers.CharField(),
-    "virtual_balance_usd": serializers.CharField(),
-    "virtual_balance_micros": serializers.IntegerField(),
-})
+from ..serializers import BalanceOut, LedgerEntryOut, LedgerPageOut
 
 
 class BalanceView(ApiView):
@@ -29,10 +21,8 @@ class BalanceView(ApiView):
     @extend_schema(responses=BalanceOut, summary="The agent's virtual USD balance")
     def get(self, request: Request) -> Response:
         # Read fresh: the principal's agent row was loaded before any concurrent change.
-        agent_id = self.agent.id
-        balance = Agent.objects.filter(id=agent_id).values_list("balance_micros", flat=True).get()
-        return Response({"agent_id": agent_id, "virtual_balance_usd": usd_str(balance),
-                         "virtual_balance_micros": balance})
+        agent = Agent.objects.only("id", "balance_micros").get(id=self.agent.id)
+        return Response(BalanceOut(agent).data)
 
 
 class LedgerView(ApiView):
