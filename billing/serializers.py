@@ -45,3 +45,18 @@ class LedgerEntryOut(serializers.Serializer):
 class LedgerPageOut(serializers.Serializer):
     results = LedgerEntryOut(many=True)
     next_cursor = serializers.CharField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="Topup")
+class TopupOut(serializers.Serializer):
+    # 201 of POST /api/v1/agents/topup (billing/topup.py): the credit booked for one x402 payment.
+
+    amount_usd = UsdField(source="amount_micros", read_only=False)
+    payment_method = serializers.CharField(default="x402")
+    payment_id = serializers.CharField()
+    ledger_entry_id = serializers.CharField(source="id")
+    virtual_balance_usd = UsdField(source="balance_after_micros", read_only=False)
+    network = serializers.CharField()
+    transaction = serializers.CharField()
+    payer = serializers.CharField()
+    created_at = serializers.DateTimeField()

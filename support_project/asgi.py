@@ -15,6 +15,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_project.settings")
 
 django_application = get_asgi_application()  # django.setup() first: the MCP modules import models
 
+from support_project.bodylimit import BodyLimitMiddleware  # noqa: E402
+
+# Body size and read-time limits before Django reads anything (/mcp has its own limit).
+guarded_django = BodyLimitMiddleware(django_application)  # type: ignore[arg-type]
+
 from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()
@@ -27,4 +32,4 @@ async def application(scope, receive, send):  # type: ignore[no-untyped-def]
     if scope["type"] == "http" and is_mcp_path(scope["path"]):
         await mcp_endpoint(scope, receive, send)
         return
-    await django_application(scope, receive, send)
+    await guarded_django(scope, receive, send)

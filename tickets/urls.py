@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_saved
 
 urlpatterns = [
     path("ui-traffic", views.inbox, name="inbox"),
@@ -12,4 +12,12 @@ urlpatterns = [
     path("ui-traffic/tickets/<str:ref>/reply", views.ticket_reply, name="inbox-ticket-reply"),
     path("ui-traffic/tickets/<str:ref>/update", views.ticket_update, name="inbox-ticket-update"),
     path("ui-traffic/tickets/<str:ref>/bounty", views.ticket_bounty, name="inbox-ticket-bounty"),
+    # Saved replies (all operators) and saved views (each operator's own).
+    path("ui-traffic/replies", views_saved.saved_replies, name="inbox-replies"),
+    path("ui-traffic/replies/<int:reply_id>", views_saved.saved_reply_edit, name="inbox-reply-edit"),
+    path("ui-traffic/replies/<int:reply_id>/delete", views_saved.saved_reply_delete, name="inbox-reply-delete"),
+    path("ui-traffic/tickets/<str:ref>/saved-replies/<int:reply_id>", views_saved.saved_reply_for_ticket,
+         name="inbox-ticket-saved-reply"),
+    path("ui-traffic/views", views_saved.saved_view_create, name="inbox-views"),
+    path("ui-traffic/views/<int:view_id>/delete", views_saved.saved_view_delete, name="inbox-view-delete"),
 ]

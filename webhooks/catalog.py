@@ -33,7 +33,7 @@ _EXAMPLE_TICKET: dict[str, Any] = {
     "priority": "normal", "created_at": "2026-11-28T09:15:02.114Z", "updated_at": "2026-11-28T09:15:02.114Z",
     "last_activity_at": "2026-11-28T09:15:02.114Z", "charged_usd": "0.01", "payment_method": "virtual_balance",
     "bounty": {"eligible": True, "status": "pending_review", "amount_usd": "1.00"},
-    "allowed_transitions": ["closed"], "source_session_id": None,
+    "allowed_transitions": ["closed"], "source_session_id": None, "rating": None,
 }
 
 CATALOG: list[dict[str, Any]] = [
@@ -63,6 +63,16 @@ CATALOG: list[dict[str, Any]] = [
         "example_data": {"ticket": {**_EXAMPLE_TICKET, "bounty": {"eligible": True, "status": "awarded",
                                                                   "amount_usd": "1.00"}},
                          "bounty": {"amount_usd": "1.00", "ledger_entry_id": "led_9fXk2LmQ0pRs7TuVw1yZ3a"}},
+    },
+    {
+        "type": EventType.TICKET_RATED.value,
+        "description": "You rated the help on a resolved or closed ticket (1–5, once).",
+        "example_data": {"ticket": {**_EXAMPLE_TICKET, "support_status": "resolved", "allowed_transitions":
+                                    ["open", "closed"], "updated_at": "2026-11-28T11:02:10.000Z",
+                                    "rating": {"score": 5, "comment": "Fixed within the hour, thanks!",
+                                               "created_at": "2026-11-28T11:02:10.000Z"}},
+                         "rating": {"score": 5, "comment": "Fixed within the hour, thanks!",
+                                    "created_at": "2026-11-28T11:02:10.000Z"}},
     },
     {
         "type": EventType.SUBSCRIPTION_DISABLED.value,

@@ -35,6 +35,7 @@ class EventType(models.TextChoices):
     MESSAGE_CREATED = "support.message_created", "support.message_created"
     TICKET_UPDATED = "support.ticket_updated", "support.ticket_updated"
     BOUNTY_AWARDED = "support.bounty_awarded", "support.bounty_awarded"
+    TICKET_RATED = "support.ticket_rated", "support.ticket_rated"
     SUBSCRIPTION_DISABLED = "webhook.subscription_disabled", "webhook.subscription_disabled"
     TEST = "webhook.test", "webhook.test"
 

@@ -3,19 +3,20 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from billing.serializers import UsdField
-from support_project.api.serializers import StrictSerializer
+from support_project.api.serializers import StrictCharField, StrictSerializer
 
 from ..models import Agent, ApiToken, Scope
 from ..principal import Principal
 
 
 class UsageKeyCreateIn(StrictSerializer):
-    label = serializers.CharField(max_length=120, allow_blank=True, required=False, default="")  # type: ignore[assignment]
+    label = StrictCharField(single_line=True, max_length=120, allow_blank=True, required=False,  # type: ignore[assignment]
+                            default="")
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.values), min_length=1, max_length=3)
 
 
 class MintIn(StrictSerializer):
-    name = serializers.CharField(max_length=120, required=False, default="Demo agent")
+    name = StrictCharField(single_line=True, max_length=120, required=False, default="Demo agent")
 
 
 class UsageKeyOut(serializers.Serializer):

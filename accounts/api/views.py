@@ -54,7 +54,7 @@ class TokenRotateView(ApiView):
     def post(self, request: Request) -> Response:
         _refuse_idempotency_key(request)
         reject_body(request.data)
-        token = services.admin_token_rotate(agent=self.agent)
+        token = services.admin_token_rotate(agent=self.agent, presented_token_id=self.principal.token_id)
         return Response({"token": token})
 
 

@@ -51,7 +51,7 @@ class ChatOut(serializers.Serializer):
 
 
 class ChatView(ApiView):
-    permission_classes = [require_scope(Scope.CHAT, Scope.SUPPORT)]
+    permission_classes = [require_scope(Scope.CHAT)]  # SPEC §10: chat turns need `chat`
 
     @extend_schema(
         summary="One Enrich Agent turn in an enrich chat (409 SUPPORT_THREAD_NO_LLM on a support thread)",

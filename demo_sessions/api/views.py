@@ -9,21 +9,27 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Scope
-from accounts.permissions import require_scope
+from accounts.permissions import require_principal_scope, require_scope
 from accounts.viewsets import ApiViewSet
+from billing.api.idempotent import IdempotentMixin
 from support_project.api.pagination import paginate
-from support_project.api.serializers import validate_body
+from support_project.api.serializers import validate_body, validate_query
 
 from .. import selectors, services
+from ..models import DemoSession, SessionKind
 from ..serializers import MessageOut, SessionDetailOut, SessionOut
 from .serializers import MessageCreateIn, SessionCreateIn, SessionListParams, SessionPageOut
 
+# SPEC §10: enrich sessions need `chat`, support threads need `support`.
+SCOPE_OF_KIND = {SessionKind.ENRICH: Scope.CHAT, SessionKind.SUPPORT: Scope.SUPPORT}
 
-class SessionViewSet(ApiViewSet):
+
+class SessionViewSet(IdempotentMixin, ApiViewSet):
     # /api/v1/demo/sessions[/{session_id}[/messages]].
 
     permission_classes = [require_scope(Scope.CHAT, Scope.SUPPORT)]
     lookup_url_kwarg = "session_id"
+    idempotent_actions = frozenset({"create", "messages"})
 
     @extend_schema(
         summary="Your sessions, most recent activity first (the /demo sidebar)",
@@ -33,9 +39,15 @@ class SessionViewSet(ApiViewSet):
         responses=SessionPageOut,
     )
     def list(self, request: Request) -> Response:
-        params = validate_body(SessionListParams, request.query_params.dict())
+        params = validate_query(SessionListParams, request.query_params)
+        kind = params.get("kind")
+        if kind is not None:
+            require_principal_scope(self.principal, SCOPE_OF_KIND[kind])
+        else:  # only the kinds this key may see (an admin bearer sees both)
+            visible = [k for k, scope in SCOPE_OF_KIND.items() if self.principal.has_any_scope(scope)]
+            kind = visible[0] if len(visible) == 1 else None
         page = paginate(
-            selectors.session_list_for_agent(agent=self.agent, kind=params.get("kind")),
+            selectors.session_list_for_agent(agent=self.agent, kind=kind),
             params=request.query_params, order=("-last_activity_at", "-id"),
             serialize=lambda rows: SessionOut(rows, many=True).data,
         )
@@ -43,13 +55,14 @@ class SessionViewSet(ApiViewSet):
 
     @extend_schema(summary="Start an enrich chat", request=SessionCreateIn, responses={201: SessionOut})
     def create(self, request: Request) -> Response:
+        require_principal_scope(self.principal, Scope.CHAT)
         data = validate_body(SessionCreateIn, request.data if request.data is not None else {})
         session = services.enrich_session_create(agent=self.agent, title=data.get("title", ""))
         return Response(SessionOut(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="A session and its messages (never internal notes)", responses=SessionDetailOut)
     def retrieve(self, request: Request, session_id: str) -> Response:
-        session = selectors.session_get_for_agent(agent=self.agent, session_id=session_id)
+        session = self._session(session_id)
         messages = MessageOut(selectors.public_messages(session=session), many=True).data
         return Response({**SessionOut(session).data, "messages": messages})
 
@@ -57,7 +70,13 @@ class SessionViewSet(ApiViewSet):
                    request=MessageCreateIn, responses={201: MessageOut})
     @action(detail=True, methods=["post"])
     def messages(self, request: Request, session_id: str) -> Response:
-        session = selectors.session_get_for_agent(agent=self.agent, session_id=session_id)
+        session = self._session(session_id)
         data = validate_body(MessageCreateIn, request.data)
         message = services.session_message_post(session=session, text=data["text"])
         return Response(MessageOut(message).data, status=status.HTTP_201_CREATED)
+
+    def _session(self, session_id: str) -> DemoSession:
+        # Ownership first (another agent's session is 404 whatever the scopes), then the scope.
+        session = selectors.session_get_for_agent(agent=self.agent, session_id=session_id)
+        require_principal_scope(self.principal, SCOPE_OF_KIND[SessionKind(session.session_kind)])
+        return session

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .errors import error_response, internal_error, payload_too_large
+from .dependencies import is_dependency_failure
+from .errors import error_response, internal_error, payload_too_large, service_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -91,5 +92,7 @@ class ApiErrorPageMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
+        if is_dependency_failure(exception):
+            return service_unavailable(request, exception)
         logger.exception("unhandled error under /api/ (request_id=%s)", getattr(request, "request_id", ""))
         return internal_error(request)

@@ -13,8 +13,9 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsStaff
 from accounts.viewsets import ApiViewSet
+from billing.api.idempotent import IdempotentMixin
 from support_project.api.pagination import paginate
-from support_project.api.serializers import validate_body
+from support_project.api.serializers import validate_body, validate_query
 
 from .. import bounty, operators, search
 from ..models import Category, Ticket, TicketStatus
@@ -40,11 +41,12 @@ def _reloaded(ticket: Ticket) -> StaffTicketOut:
     return StaffTicketOut(search.ticket_get_for_staff(ref=ticket.public_id))
 
 
-class StaffTicketViewSet(ApiViewSet):
+class StaffTicketViewSet(IdempotentMixin, ApiViewSet):
     # /api/admin/support/tickets[/{ticket_id}[/reply|/bounty]]: every agent's tickets.
 
     permission_classes = [IsStaff]
     lookup_url_kwarg = "ticket_id"
+    idempotent_actions = frozenset({"reply"})
 
     @extend_schema(
         operation_id="staff_tickets_list", summary="All agents' tickets, newest activity first (staff)",
@@ -58,7 +60,7 @@ class StaffTicketViewSet(ApiViewSet):
         responses=StaffTicketPageOut,
     )
     def list(self, request: Request) -> Response:
-        params = validate_body(StaffTicketListParams, request.query_params.dict())
+        params = validate_query(StaffTicketListParams, request.query_params)
         tickets = search.ticket_list_for_staff(
             status=params.get("status"), category=params.get("category"), assignee=params.get("assignee"),
             q=params.get("q"), staff_user=self.staff_user,

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from accounts.models import Scope
 from accounts.permissions import IsAdminBearer, IsStaff, require_scope
 from accounts.viewsets import ApiView, ApiViewSet
+from billing.api.idempotent import IdempotentMixin
 from support_project.api.pagination import paginate, parse_limit
 from support_project.api.serializers import validate_body
 from support_project.domain import InvalidInput
@@ -62,7 +63,7 @@ class _OwnedViewSet(ApiViewSet):
         return Owner(agent=self.agent)
 
 
-class SubscriptionViewSet(_OwnedViewSet):
+class SubscriptionViewSet(IdempotentMixin, _OwnedViewSet):
     # /event-callbacks/subscriptions[/{subscription_id}[/rotate-secret|/test|/deliveries]].
 
     lookup_url_kwarg = "subscription_id"
