@@ -135,6 +135,7 @@ def test_the_inbox_shows_the_rating_and_why_a_closed_ticket_refuses_a_reply(live
     page.goto(f"{live_server.url}/ui-traffic/login")
     page.fill("#id_t-token", staff.token)
     page.click("text=Sign in with token")
+    page.goto(f"{live_server.url}/ui-traffic?view=closed")
     expect(page.locator(".rating-chip")).to_have_text("2★")
     page.goto(f"{live_server.url}/ui-traffic/tickets/{number}")
     expect(page.locator("#rating")).to_contain_text("2/5")
