@@ -21,6 +21,14 @@ class UsdField(serializers.CharField):
         return usd_str(value)
 
 
+@extend_schema_serializer(component_name="Balance")
+class BalanceOut(serializers.Serializer):
+    # Reads an Agent (freshly loaded: the balance moves).
+    agent_id = serializers.CharField(source="id")
+    virtual_balance_usd = UsdField(source="balance_micros", read_only=False)
+    virtual_balance_micros = serializers.IntegerField(source="balance_micros")
+
+
 @extend_schema_serializer(component_name="LedgerEntry")
 class LedgerEntryOut(serializers.Serializer):
     id = serializers.CharField()

@@ -70,7 +70,7 @@ def test_an_unexpected_exception_is_a_500_envelope(agent_a, monkeypatch):
     def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(views, "usd_str", boom)
+    monkeypatch.setattr(views, "MeOut", boom)
     agent_a.client.raise_request_exception = False
     body = _assert_envelope(agent_a.client.get("/api/v1/agents/me"), 500, "INTERNAL_ERROR")
     assert "kaboom" not in body["message"]

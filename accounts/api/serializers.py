@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from billing.serializers import UsdField
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
-from ..models import ApiToken, Scope
+from ..models import Agent, ApiToken, Scope
+from ..principal import Principal
 
 
 class UsageKeyCreateIn(StrictSerializer):
@@ -40,13 +42,17 @@ class UsageKeyCreatedOut(UsageKeyOut):
 
 
 class MeOut(serializers.Serializer):
-    agent_id = serializers.CharField()
-    name = serializers.CharField()
-    token_kind = serializers.CharField()
-    token_prefix = serializers.CharField()
-    scopes = serializers.ListField(child=serializers.CharField())
-    virtual_balance_usd = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    # Reads the caller's Principal.
+    agent_id = serializers.CharField(source="agent.id")
+    name = serializers.CharField(source="agent.name")
+    token_kind = serializers.CharField(source="kind")
+    token_prefix = serializers.CharField(source="prefix")
+    scopes = serializers.SerializerMethodField()
+    virtual_balance_usd = UsdField(source="agent.balance_micros", read_only=False)
+    created_at = serializers.DateTimeField(source="agent.created_at")
+
+    def get_scopes(self, principal: Principal) -> list[str]:
+        return sorted(principal.effective_scopes)
 
 
 class TokenOut(serializers.Serializer):
@@ -54,7 +60,11 @@ class TokenOut(serializers.Serializer):
 
 
 class MintOut(serializers.Serializer):
-    agent_id = serializers.CharField()
+    # Reads the new Agent; its admin bearer comes in `context["token"]` (shown once).
+    agent_id = serializers.CharField(source="id")
     name = serializers.CharField()
-    token = serializers.CharField()
-    virtual_balance_usd = serializers.CharField()
+    token = serializers.SerializerMethodField()
+    virtual_balance_usd = UsdField(source="balance_micros", read_only=False)
+
+    def get_token(self, agent: Agent) -> str:
+        return str(self.context["token"])

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.viewsets import ApiView, ApiViewSet
-from billing.money import usd_str
 from support_project.api.serializers import reject_body, validate_body
 from support_project.domain import InvalidInput, NotFound
 
@@ -45,12 +44,7 @@ class MeView(ApiView):
 
     @extend_schema(responses=MeOut, summary="The calling agent and token")
     def get(self, request: Request) -> Response:
-        principal, agent = self.principal, self.agent
-        return Response({
-            "agent_id": agent.id, "name": agent.name, "token_kind": principal.kind,
-            "token_prefix": principal.prefix, "scopes": sorted(principal.effective_scopes),
-            "virtual_balance_usd": usd_str(agent.balance_micros), "created_at": agent.created_at,
-        })
+        return Response(MeOut(self.principal).data)  # IsAgent: the principal has an agent
 
 
 class TokenRotateView(ApiView):
@@ -103,8 +97,4 @@ class MintView(APIView):
         _refuse_idempotency_key(request)
         data = validate_body(MintIn, request.data if request.data is not None else {})
         agent, token = services.agent_create(name=data["name"])
-        return Response(
-            {"agent_id": agent.id, "name": agent.name, "token": token,
-             "virtual_balance_usd": usd_str(agent.balance_micros)},
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(MintOut(agent, context={"token": token}).data, status=status.HTTP_201_CREATED)

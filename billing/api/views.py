@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,17 +14,11 @@ from support_project.api.serializers import StrictCharField, StrictSerializer, v
 from support_project.domain import InvalidInput
 
 from .. import idempotency
-from ..money import parse_usd, usd_str
+from ..money import parse_usd
 from ..paywall import to_response
 from ..selectors import ledger_for_agent
-from ..serializers import LedgerEntryOut, LedgerPageOut, TopupOut
+from ..serializers import BalanceOut, LedgerEntryOut, LedgerPageOut, TopupOut
 from ..topup import topup_x402
-
-BalanceOut = inline_serializer("Balance", {
-    "agent_id": serializers.CharField(),
-    "virtual_balance_usd": serializers.CharField(),
-    "virtual_balance_micros": serializers.IntegerField(),
-})
 
 
 class BalanceView(ApiView):
@@ -34,10 +27,8 @@ class BalanceView(ApiView):
     @extend_schema(responses=BalanceOut, summary="The agent's virtual USD balance")
     def get(self, request: Request) -> Response:
         # Read fresh: the principal's agent row was loaded before any concurrent change.
-        agent_id = self.agent.id
-        balance = Agent.objects.filter(id=agent_id).values_list("balance_micros", flat=True).get()
-        return Response({"agent_id": agent_id, "virtual_balance_usd": usd_str(balance),
-                         "virtual_balance_micros": balance})
+        agent = Agent.objects.only("id", "balance_micros").get(id=self.agent.id)
+        return Response(BalanceOut(agent).data)
 
 
 class LedgerView(ApiView):
