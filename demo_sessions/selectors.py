@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from accounts.models import Agent
 from support_project.api.errors import NotFound
 
+from .attachments.selectors import message_attachments_json
 from .models import DemoSession, Message, SessionKind
 
 
@@ -54,4 +55,5 @@ def message_json(message: Message) -> dict[str, Any]:
         "text": message.text,
         "created_at": message.created_at,
         "metadata": message.metadata,
+        "attachments": message_attachments_json(message),
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import exceptions as drf_exceptions
+from rest_framework import serializers
 
 from accounts.models import Agent, Scope
 from accounts.principal import Principal
@@ -199,20 +200,50 @@ def get_support_ticket(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]
     return {"ticket": _ticket_brief(ticket), "messages": messages}
 
 
+class _InlineFileArgs(StrictSerializer):
+    filename = serializers.CharField(max_length=255, trim_whitespace=False)
+    content_type = StrictCharField(required=False, allow_blank=True, max_length=100, single_line=True)
+    content_base64 = serializers.CharField()
+
+
 class _AppendArgs(StrictSerializer):
     support_session_id = StrictCharField(max_length=32)
     text = StrictCharField(max_length=10_000)
+    attachments = _InlineFileArgs(many=True, required=False, max_length=3)
+
+
+_INLINE_KIB = settings.ATTACHMENT_INLINE_MAX_BYTES // 1024
 
 
 @tool(
     name="append_support_message",
     title="Add a message to a support thread (free)",
     description="Post a follow-up in one of your support threads. Free. Reopens a pending or resolved ticket; "
-                "closed tickets take no messages.",
+                "closed tickets take no messages. May carry up to 3 small files as base64 (screenshots, logs, "
+                f"CSVs), each at most {_INLINE_KIB} KiB decoded; larger files (up to 10 MiB) go through "
+                "POST /api/v1/demo/sessions/{id}/attachments.",
     input_schema={
         "type": "object",
         "properties": {"support_session_id": {"type": "string", "description": "32 hex"},
-                       "text": {"type": "string", "minLength": 1, "maxLength": 10000}},
+                       "text": {"type": "string", "minLength": 1, "maxLength": 10000},
+                       "attachments": {
+                           "type": "array", "maxItems": 3,
+                           "description": f"Small files only: each at most {_INLINE_KIB} KiB "
+                                          f"({settings.ATTACHMENT_INLINE_MAX_BYTES} bytes) once decoded.",
+                           "items": {
+                               "type": "object",
+                               "properties": {
+                                   "filename": {"type": "string", "minLength": 1, "maxLength": 255,
+                                                "description": "A plain name: no / or \\, no control characters."},
+                                   "content_type": {"type": "string", "description": "e.g. image/png, text/csv"},
+                                   "content_base64": {"type": "string",
+                                                      "maxLength": -(-settings.ATTACHMENT_INLINE_MAX_BYTES // 3) * 4,
+                                                      "description": "The file's bytes, standard base64."},
+                               },
+                               "required": ["filename", "content_base64"],
+                               "additionalProperties": False,
+                           },
+                       }},
         "required": ["support_session_id", "text"],
         "additionalProperties": False,
     },
@@ -220,16 +251,22 @@ class _AppendArgs(StrictSerializer):
     read_only=False,
 )
 def append_support_message(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    from demo_sessions.attachments.inline import with_inline_attachments
+    from demo_sessions.attachments.selectors import message_attachments_json
     from demo_sessions.models import SessionKind
     from demo_sessions.selectors import session_get_for_agent
     from demo_sessions.services import session_message_post
 
     data = validate_body(_AppendArgs, args)
     session = session_get_for_agent(agent=ctx.agent, session_id=data["support_session_id"], kind=SessionKind.SUPPORT)
-    message = session_message_post(session=session, text=data["text"])
+    message = with_inline_attachments(
+        session=session, items=data.get("attachments") or [],
+        post=lambda ids: session_message_post(session=session, text=data["text"], attachment_ids=ids),
+    )
     session.ticket.refresh_from_db()
     return {"message": {"id": message.id, "author": message.author, "text": message.text,
-                        "created_at": message.created_at.isoformat()},
+                        "created_at": message.created_at.isoformat(),
+                        "attachments": message_attachments_json(message)},
             "support_status": session.ticket.status, "charged_usd": "0.00"}
 
 

@@ -15,6 +15,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_project.settings")
 
 django_application = get_asgi_application()  # django.setup() first: the MCP modules import models
 
+from support_project.api.upload_limits import UploadBodyLimit  # noqa: E402
+
+# Upload routes: refuse an oversize body before Django buffers it (Django's ASGI handler reads
+# the whole body before any middleware runs).
+django_application = UploadBodyLimit(django_application)
+
 from demo_sessions.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()

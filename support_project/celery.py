@@ -19,4 +19,6 @@ app.conf.beat_schedule = {
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0},
     # Re-queues confirmed bounties whose task message was lost between commit and the broker.
     "bounty-requeue-stale": {"task": "tickets.bounty_requeue_stale", "schedule": 300.0},
+    # Uploads no message claimed within a day, and their stored objects.
+    "attachments-purge-unattached": {"task": "demo_sessions.attachments_purge_unattached", "schedule": 3600.0},
 }

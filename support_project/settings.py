@@ -177,6 +177,48 @@ RATE_LIMIT_ANON_PER_MINUTE = env.int("RATE_LIMIT_ANON_PER_MINUTE", default=120)
 API_MAX_BODY_BYTES = 64 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
+# --- Attachments (SPEC §10) -----------------------------------------------------------------------
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)  # per file
+ATTACHMENT_MAX_TOTAL_BYTES = env.int("ATTACHMENT_MAX_TOTAL_BYTES", default=50 * 1024 * 1024)  # per ticket
+ATTACHMENT_MAX_PER_MESSAGE = env.int("ATTACHMENT_MAX_PER_MESSAGE", default=10)
+# MCP tool calls carry files as base64 inside a 256 KiB JSON body: each decoded file at most this.
+ATTACHMENT_INLINE_MAX_BYTES = env.int("ATTACHMENT_INLINE_MAX_BYTES", default=128 * 1024)
+ATTACHMENT_UNATTACHED_TTL_SECONDS = env.int("ATTACHMENT_UNATTACHED_TTL_SECONDS", default=24 * 3600)
+# "filesystem" (a git-ignored folder under the project) or "s3" (django-storages, boto3).
+ATTACHMENT_STORAGE = env.str("ATTACHMENT_STORAGE", default="filesystem")
+ATTACHMENT_ROOT = env.path("ATTACHMENT_ROOT", default=BASE_DIR / "var" / "attachments")
+_ATTACHMENT_BACKENDS = {
+    "filesystem": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(ATTACHMENT_ROOT), "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    },
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("ATTACHMENT_S3_BUCKET", default=""),
+            "endpoint_url": env.str("ATTACHMENT_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("ATTACHMENT_S3_REGION", default="") or None,
+            "access_key": env.str("ATTACHMENT_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("ATTACHMENT_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("ATTACHMENT_S3_PREFIX", default="attachments"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "addressing_style": env.str("ATTACHMENT_S3_ADDRESSING_STYLE", default="") or None,
+        },
+    },
+}
+if ATTACHMENT_STORAGE not in _ATTACHMENT_BACKENDS:
+    raise ImproperlyConfigured(f"ATTACHMENT_STORAGE must be one of {sorted(_ATTACHMENT_BACKENDS)}.")
+if ATTACHMENT_STORAGE == "s3" and not _ATTACHMENT_BACKENDS["s3"]["OPTIONS"]["bucket_name"]:
+    raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs ATTACHMENT_S3_BUCKET (see .env.example).")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": _ATTACHMENT_BACKENDS[ATTACHMENT_STORAGE],
+}
+
 # --- DRF + OpenAPI ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerTokenAuthentication"],

@@ -6,7 +6,7 @@ charge and the `support.ticket_created` outbox event commit together or not at a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,9 @@ from accounts.models import Agent
 from billing.idempotency import StoredResponse
 from billing.money import usd_str
 from billing.paywall import Charge, PaidRequest, run_paid
-from demo_sessions.models import Author, DemoSession, Message, SessionKind, preview_of
+from demo_sessions.attachments.selectors import attachment_json
+from demo_sessions.attachments.services import attachments_claim, attachments_link
+from demo_sessions.models import Attachment, Author, DemoSession, Message, SessionKind, Uploader, preview_of
 from support_project.api.errors import Conflict
 from support_project.api.serializers import rfc3339
 from support_project.ids import new_id, new_session_id
@@ -123,6 +125,7 @@ def thread_message_add(
     new_status: str | None = None,
     awaiting_operator: bool | None = None,
     now: datetime | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> Message:
     """Append to a ticket's support thread and keep the ticket's counters in step.
 
@@ -134,6 +137,7 @@ def thread_message_add(
         session_id=ticket.support_session_id, author=author, text=text, internal=internal,
         author_name=author_name, metadata=metadata or {}, created_at=now,
     )
+    attachments_link(message=message, attachments=attachments)
     changes: dict[str, Any] = {"updated_at": now, "last_activity_at": now, "message_count": F("message_count") + 1}
     if new_status is not None and new_status != ticket.status:
         changes["status"] = new_status
@@ -152,7 +156,7 @@ def thread_message_add(
         _emit(ticket.agent_id, "support.message_created", {
             "ticket": ticket_event_json(ticket),
             "message": {"id": message.id, "author": author, "author_name": author_name, "text": text,
-                        "created_at": rfc3339(now)},
+                        "created_at": rfc3339(now), "attachments": [attachment_json(a) for a in attachments]},
         })
     if ticket.status != old_status:
         _emit(ticket.agent_id, "support.ticket_updated", {
@@ -165,15 +169,18 @@ def ticket_lock(*, ticket_pk: int) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket_pk)
 
 
-def customer_message_post(*, ticket: Ticket, text: str) -> Message:
+def customer_message_post(*, ticket: Ticket, text: str, attachment_ids: Sequence[str] = ()) -> Message:
     """A customer follow-up in a support thread: free; reopens pending/resolved; 409 when closed."""
     with transaction.atomic():
         locked = ticket_lock(ticket_pk=ticket.pk)
         if locked.status == TicketStatus.CLOSED:
             raise Conflict("TICKET_CLOSED", "This ticket is closed and takes no new messages; open a new ticket.")
+        attachments = attachments_claim(session_id=locked.support_session_id, attachment_ids=attachment_ids,
+                                        uploader=Uploader.CUSTOMER)
         message = thread_message_add(
             ticket=locked, author=Author.USER, text=text,
             new_status=status_after_customer_message(locked.status), awaiting_operator=True,
+            attachments=attachments,
         )
     return message
 

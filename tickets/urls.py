@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import attachment_views, views
 
 urlpatterns = [
     path("ui-traffic", views.inbox, name="inbox"),
@@ -12,4 +12,7 @@ urlpatterns = [
     path("ui-traffic/tickets/<str:ref>/reply", views.ticket_reply, name="inbox-ticket-reply"),
     path("ui-traffic/tickets/<str:ref>/update", views.ticket_update, name="inbox-ticket-update"),
     path("ui-traffic/tickets/<str:ref>/bounty", views.ticket_bounty, name="inbox-ticket-bounty"),
+    path("ui-traffic/attachments/<str:attachment_id>", attachment_views.attachment_download, name="inbox-attachment"),
+    path("ui-traffic/attachments/<str:attachment_id>/preview", attachment_views.attachment_preview,
+         name="inbox-attachment-preview"),
 ]

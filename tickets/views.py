@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.money import usd_str
@@ -172,6 +173,8 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "charged_usd": usd_str(ticket.charged_micros),
         "bounty_amount_usd": usd_str(settings.BUG_BOUNTY_MICROS),
         "is_bug": ticket.category == Category.BUG,
+        "attachment_limits": {"per_message": settings.ATTACHMENT_MAX_PER_MESSAGE,
+                              "max_bytes": settings.ATTACHMENT_MAX_BYTES},
     })
 
 
@@ -185,19 +188,43 @@ def _api_error(error: ApiError) -> str:
     return f"{error.message} {details}".strip()
 
 
+@csrf_exempt  # the files' upload handler must be in place before the CSRF check reads the body…
 @require_POST
 @staff_required
 def ticket_reply(request: HttpRequest, ref: str) -> HttpResponse:
+    from .attachment_views import read_reply_files
+
     ticket = _get(ref)
+    try:
+        parsed = read_reply_files(request, ticket=ticket)
+    except ApiError as error:
+        messages.error(request, f"Reply not sent. {_api_error(error)}")
+        return redirect(_ticket_url(ticket))
+    try:
+        return csrf_protect(_ticket_reply)(request, ticket, parsed)  # …so it is checked here
+    finally:
+        if parsed is not None:
+            parsed.close()
+
+
+def _ticket_reply(request: HttpRequest, ticket: Ticket, parsed: Any) -> HttpResponse:
+    from demo_sessions.attachments.services import attachments_discard
+
+    from .attachment_views import store_reply_files
+
     form = ReplyForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Reply not sent. {_form_errors(form)}")
         return redirect(_ticket_url(ticket))
     internal = form.cleaned_data["visibility"] == "internal"
+    ids: list[str] = []
     try:
+        ids = store_reply_files(parsed=parsed, ticket=ticket, staff_user=request.user)
         operators.ticket_reply(ticket=ticket, staff_user=request.user, text=form.cleaned_data["text"],
-                               internal=internal, support_status=form.cleaned_data["support_status"] or None)
+                               internal=internal, support_status=form.cleaned_data["support_status"] or None,
+                               attachment_ids=ids)
     except ApiError as error:
+        attachments_discard(attachment_ids=ids)
         messages.error(request, f"Reply not sent. {_api_error(error)}")
     else:
         messages.success(request, "Internal note added." if internal

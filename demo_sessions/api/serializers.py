@@ -17,8 +17,25 @@ class SessionCreateIn(StrictSerializer):
     title = StrictCharField(single_line=True, max_length=200, required=False, allow_blank=True, default="")
 
 
+def attachment_ids_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=StrictCharField(max_length=40), required=False, default=list, max_length=10,
+        help_text="Ids (att_…) of your unattached uploads in this thread; each belongs to one message.",
+    )
+
+
+def unique_ids(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise serializers.ValidationError("Each attachment may be listed once.")
+    return value
+
+
 class MessageCreateIn(StrictSerializer):
     text = StrictCharField(max_length=10_000, help_text="1–10,000 characters.")
+    attachments = attachment_ids_field()
+
+    def validate_attachments(self, value: list[str]) -> list[str]:
+        return unique_ids(value)
 
 
 class SupportRefOut(serializers.Serializer):
@@ -42,6 +59,15 @@ class SessionPageOut(serializers.Serializer):
     next_cursor = serializers.CharField(allow_null=True)
 
 
+class AttachmentOut(serializers.Serializer):
+    id = serializers.CharField(help_text="att_…")
+    filename = serializers.CharField()
+    content_type = serializers.CharField(help_text="Allow-listed type, else application/octet-stream.")
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class MessageOut(serializers.Serializer):
     id = serializers.CharField()
     author = serializers.CharField()
@@ -49,7 +75,12 @@ class MessageOut(serializers.Serializer):
     text = serializers.CharField()
     created_at = serializers.DateTimeField()
     metadata = serializers.DictField()
+    attachments = AttachmentOut(many=True)
 
 
 class SessionDetailOut(SessionOut):
     messages = MessageOut(many=True)
+
+
+class AttachmentUploadIn(serializers.Serializer):
+    file = serializers.FileField(help_text="One file; at most ATTACHMENT_MAX_BYTES (10 MiB by default).")

@@ -59,7 +59,8 @@ class SessionDetailView(APIView):
     @extend_schema(summary="A session and its messages (never internal notes)", responses=SessionDetailOut)
     def get(self, request: Request, session_id: str) -> Response:
         session = selectors.session_get_for_agent(agent=request.auth.agent, session_id=session_id)
-        messages = [selectors.message_json(m) for m in selectors.public_messages(session=session)]
+        messages = [selectors.message_json(m)
+                    for m in selectors.public_messages(session=session).prefetch_related("attachments")]
         return Response({**selectors.session_json(session), "messages": messages})
 
 
@@ -71,5 +72,6 @@ class SessionMessagesView(APIView):
     def post(self, request: Request, session_id: str) -> Response:
         session = selectors.session_get_for_agent(agent=request.auth.agent, session_id=session_id)
         data = validate_body(MessageCreateIn, request.data)
-        message = services.session_message_post(session=session, text=data["text"])
+        message = services.session_message_post(session=session, text=data["text"],
+                                                attachment_ids=data["attachments"])
         return Response(selectors.message_json(message), status=status.HTTP_201_CREATED)

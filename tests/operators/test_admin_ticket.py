@@ -61,8 +61,9 @@ def test_detail_query_count_is_fixed(agent_a, staff, django_assert_num_queries):
     ticket = open_ticket(agent_a, source_session_id=chat["id"])
     for i in range(5):
         operators.ticket_reply(ticket=ticket, staff_user=staff.user, text=f"note {i}", internal=True)
-    # token+user, ticket joined to agent/assignee/decider/source chat, thread messages, source chat messages
-    with django_assert_num_queries(4):
+    # token+user, ticket joined to agent/assignee/decider/source chat, thread messages (+ their
+    # attachments), source chat messages (+ theirs)
+    with django_assert_num_queries(6):
         assert len(staff.client.get(f"{ADMIN}/{ticket.public_id}").json()["messages"]) == 6
 
 

@@ -239,8 +239,9 @@ def test_the_ticket_page_runs_a_fixed_number_of_queries(agent_a, staff, browser_
     ticket = open_ticket(agent_a, source_session_id=chat["id"])
     for i in range(10):
         operators.ticket_reply(ticket=ticket, staff_user=staff.user, text=f"note {i}", internal=i % 2 == 0)
-    # session, user, ticket (+agent, assignee, decider, source chat), thread, source chat messages, staff list
-    with django_assert_num_queries(6):
+    # session, user, ticket (+agent, assignee, decider, source chat), thread (+ its attachments),
+    # source chat messages (+ theirs), staff list
+    with django_assert_num_queries(8):
         _page(browser_client.get(f"{INBOX}/tickets/{ticket.number}"))
 
 

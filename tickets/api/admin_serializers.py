@@ -12,7 +12,8 @@ from typing import Any
 from rest_framework import serializers
 
 from billing.money import usd_str
-from demo_sessions.api.serializers import MessageOut
+from demo_sessions.api.serializers import MessageOut, attachment_ids_field, unique_ids
+from demo_sessions.attachments.selectors import message_attachments_json
 from demo_sessions.models import Message
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
@@ -41,6 +42,10 @@ class ReplyIn(StrictSerializer):
     text = StrictCharField(max_length=MAX_REPLY_CHARS)
     internal = serializers.BooleanField(required=False, default=False)
     support_status = serializers.ChoiceField(choices=TicketStatus.values, required=False)
+    attachments = attachment_ids_field()
+
+    def validate_attachments(self, value: list[str]) -> list[str]:
+        return unique_ids(value)
 
     def validate_internal(self, value: Any) -> bool:
         if not isinstance(self.initial_data.get("internal", False), bool):
@@ -104,6 +109,7 @@ def staff_message_json(message: Message) -> dict[str, Any]:
         "text": message.text,
         "created_at": message.created_at,
         "metadata": message.metadata,
+        "attachments": message_attachments_json(message),
     }
 
 

@@ -6,11 +6,16 @@ Staff tokens only (`IsStaff`: agent tokens → 403 STAFF_ONLY, no token → 401)
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
+from billing.paywall import to_response
+from demo_sessions.api.serializers import AttachmentOut, AttachmentUploadIn
+from demo_sessions.attachments import http as attachment_http
+from demo_sessions.models import Uploader
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body
 
@@ -103,10 +108,27 @@ class StaffTicketReplyView(StaffView):
         data = validate_body(ReplyIn, request.data)
         message = operators.ticket_reply(
             ticket=ticket, staff_user=_staff_user(request), text=data["text"], internal=data["internal"],
-            support_status=data.get("support_status"),
+            support_status=data.get("support_status"), attachment_ids=data["attachments"],
         )
         body = {"message": staff_message_json(message), "ticket": staff_ticket_json(_reloaded(ticket.public_id))}
         return Response(body, status=201)
+
+
+class StaffTicketAttachmentsView(StaffView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="staff_tickets_attachments_create",
+        summary="Upload a file into the ticket's thread (staff); attach it with the next reply or internal note",
+        request={"multipart/form-data": AttachmentUploadIn}, responses={201: AttachmentOut},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     description="≤255 chars; a retried upload replays the first answer for 24 h")],
+    )
+    def post(self, request: Request, ticket_id: str) -> Response:
+        ticket = search.ticket_get_for_staff(ref=ticket_id)
+        stored = attachment_http.upload_from_request(request._request, session=ticket.support_session,
+                                                     uploader=Uploader.STAFF, staff_user=_staff_user(request))
+        return to_response(stored)
 
 
 class StaffTicketBountyView(StaffView):
