@@ -63,6 +63,7 @@ def server_env(*, db_url: str, redis_db: int, conn_max_age: int) -> dict[str, st
         "DJANGO_SETTINGS_MODULE": "bench.baseline.settings",
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
+        "X402_PAY_TO": harness.BENCH_PAY_TO,
         "DATABASE_URL": db_url,
         "DB_CONN_MAX_AGE": str(conn_max_age),
         "REDIS_URL": harness.redis_url(redis_db),

@@ -35,6 +35,8 @@ WRK_SCRIPT = BENCH_DIR / "wrk" / "post_json.lua"
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+# Production settings refuse to start without a receiving address; benchmarks never settle a payment.
+BENCH_PAY_TO = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------

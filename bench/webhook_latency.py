@@ -72,6 +72,7 @@ def _env(db_url: str, redis_db: int) -> dict[str, str]:
     env.update({
         "DJANGO_SETTINGS_MODULE": "support_project.settings", "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
+        "X402_PAY_TO": harness.BENCH_PAY_TO,
         "DATABASE_URL": db_url, "REDIS_URL": harness.redis_url(redis_db), "RATE_LIMIT_PER_MINUTE": "0",
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "1", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(harness.REPO_DIR),
     })

@@ -2,13 +2,19 @@
 
 Local default (no variables set): DEBUG on, SQLite file, eager Celery tasks, local-memory cache,
 self-mint on, the local x402 facilitator on 127.0.0.1:8402. Production sets DEBUG=0 and must
-provide SECRET_KEY; nothing secret has a production default.
+provide SECRET_KEY and X402_PAY_TO; nothing secret has a production default.
+
+Every variable goes through one of the typed readers below, which fail loudly: a value they
+can't read (`DEBUG=maybe`, `DB_POOL_MAX_SIZE=twenty`) stops start-up with the variable's name,
+instead of quietly becoming False or a default.
 """
 
 from __future__ import annotations
 
-import sys
+import os
+import re
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -18,9 +24,75 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+
+def _raw(name: str) -> str | None:
+    """The variable's value, or None when it is unset or blank (blank means "use the default")."""
+    value = os.environ.get(name)
+    return None if value is None or not value.strip() else value.strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is below its minimum of {minimum}.")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number.")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is below its minimum of {minimum}.")
+    return value
+
+
+def env_str(name: str, default: str = "") -> str:
+    raw = _raw(name)
+    return default if raw is None else raw
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} must be one of: {', '.join(choices)}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = _raw(name)
+    return default if raw is None else [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+
+SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -29,8 +101,8 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "local-development-only-not-a-secret"  # noqa: S105 - DEBUG only
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -80,6 +152,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `{{ text|markdown }}` everywhere: the one sanitising renderer (support_project/rendering.py).
+            "builtins": ["support_project.template_filters"],
         },
     },
 ]
@@ -88,29 +162,29 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 0, minimum=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many threads (chat, eager tasks) write to one file locally: wait instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0)
 if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # psycopg's connection pool (Django ≥ 5.1): no connect per request, which ASGI + CONN_MAX_AGE
     # can't give safely. Size it to the threads a worker runs (requests + tool calls).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
+        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 10.0, minimum=0.1),
     }
-if env.str("TEST_DB_NAME", default=""):
+if env_str("TEST_DB_NAME"):
     # Lets several test runs share one PostgreSQL server without dropping each other's database.
-    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DB_NAME")}
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME")}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate limits, Celery broker -----------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -123,9 +197,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -139,84 +213,89 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang an API request when the broker is down: the outbox sweeper catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE: dict = {}  # filled by the apps' celery modules (see support_project/celery.py)
 
 # --- Product settings ----------------------------------------------------------------------------
-AGENT_SELF_MINT = env.bool("AGENT_SELF_MINT", default=DEBUG)
-AGENT_STARTING_GRANT_MICROS = env.int("AGENT_STARTING_GRANT_MICROS", default=200_000)  # $0.20
-TICKET_PRICE_MICROS = env.int("TICKET_PRICE_MICROS", default=10_000)  # $0.01
-BUG_BOUNTY_MICROS = env.int("BUG_BOUNTY_MICROS", default=1_000_000)  # $1.00
-IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+AGENT_SELF_MINT = env_bool("AGENT_SELF_MINT", DEBUG)
+AGENT_STARTING_GRANT_MICROS = env_int("AGENT_STARTING_GRANT_MICROS", 200_000, minimum=0)  # $0.20
+TICKET_PRICE_MICROS = env_int("TICKET_PRICE_MICROS", 10_000, minimum=1)  # $0.01
+BUG_BOUNTY_MICROS = env_int("BUG_BOUNTY_MICROS", 1_000_000, minimum=1)  # $1.00
+IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
 
-X402_FACILITATOR_URL = env.str("X402_FACILITATOR_URL", default="http://127.0.0.1:8402")
-X402_NETWORK = env.str("X402_NETWORK", default="eip155:84532")
-# A well-known test address; production must set its own receiving address.
-X402_PAY_TO = env.str("X402_PAY_TO", default="0x209693Bc6afc0C5328bA36FaF03C514EF312287C")
-X402_MAX_TIMEOUT_SECONDS = env.int("X402_MAX_TIMEOUT_SECONDS", default=300)
-X402_FACILITATOR_TIMEOUT_SECONDS = env.float("X402_FACILITATOR_TIMEOUT_SECONDS", default=10.0)
+X402_FACILITATOR_URL = env_str("X402_FACILITATOR_URL", "http://127.0.0.1:8402")
+X402_NETWORK = env_str("X402_NETWORK", "eip155:84532")
+# Where x402 payments are paid. Locally a well-known test address; with DEBUG off there is no
+# default — a production process must never take payments to someone else's address.
+X402_PAY_TO = env_str("X402_PAY_TO", "0x209693Bc6afc0C5328bA36FaF03C514EF312287C" if DEBUG else "")
+if not X402_PAY_TO:
+    raise ImproperlyConfigured(
+        "X402_PAY_TO is not set. With DEBUG off the process refuses to start without the address that "
+        "receives x402 payments (0x + 40 hex characters; see .env.example)."
+    )
+if not re.fullmatch(r"0x[0-9a-fA-F]{40}", X402_PAY_TO):
+    raise ImproperlyConfigured(f"X402_PAY_TO={X402_PAY_TO!r} is not an EVM address (0x + 40 hex characters).")
+X402_MAX_TIMEOUT_SECONDS = env_int("X402_MAX_TIMEOUT_SECONDS", 300, minimum=1)
+X402_FACILITATOR_TIMEOUT_SECONDS = env_float("X402_FACILITATOR_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 
-WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
-WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS = env.int("WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS", default=20)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS = env_int("WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS", 20, minimum=1)
 # The pull feed holds back events younger than this, so a slower transaction can't commit a
 # lower sequence number behind a reader's cursor.
-WEBHOOK_FEED_SETTLE_SECONDS = env.float("WEBHOOK_FEED_SETTLE_SECONDS", default=2.0)
-WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES = env.int("WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES", default=5)
+WEBHOOK_FEED_SETTLE_SECONDS = env_float("WEBHOOK_FEED_SETTLE_SECONDS", 2.0, minimum=0)
+WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES = env_int("WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES", 5, minimum=1)
 
-LLM_PROVIDER = env.str("LLM_PROVIDER", default="builtin")
-LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
-LLM_API_KEY = env.str("LLM_API_KEY", default="")
-LLM_MODEL = env.str("LLM_MODEL", default="")
-LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=30.0)
-LLM_MAX_TOOL_ROUNDS = env.int("LLM_MAX_TOOL_ROUNDS", default=4)
+LLM_PROVIDER = env_choice("LLM_PROVIDER", "builtin", ("builtin", "openai"))
+LLM_BASE_URL = env_str("LLM_BASE_URL", "")
+LLM_API_KEY = env_str("LLM_API_KEY", "")
+LLM_MODEL = env_str("LLM_MODEL", "")
+LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+LLM_MAX_TOOL_ROUNDS = env_int("LLM_MAX_TOOL_ROUNDS", 4, minimum=1)
 
 # Requests per minute per token; 0 disables the limit (used by benchmarks).
-RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=600)
-RATE_LIMIT_ANON_PER_MINUTE = env.int("RATE_LIMIT_ANON_PER_MINUTE", default=120)
+RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 600, minimum=0)
+RATE_LIMIT_ANON_PER_MINUTE = env_int("RATE_LIMIT_ANON_PER_MINUTE", 120, minimum=0)
 
 API_MAX_BODY_BYTES = 64 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 # --- Attachments (SPEC §10) -----------------------------------------------------------------------
-ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)  # per file
-ATTACHMENT_MAX_TOTAL_BYTES = env.int("ATTACHMENT_MAX_TOTAL_BYTES", default=50 * 1024 * 1024)  # per ticket
-ATTACHMENT_MAX_PER_MESSAGE = env.int("ATTACHMENT_MAX_PER_MESSAGE", default=10)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)  # per file
+ATTACHMENT_MAX_TOTAL_BYTES = env_int("ATTACHMENT_MAX_TOTAL_BYTES", 50 * 1024 * 1024, minimum=1)  # per ticket
+ATTACHMENT_MAX_PER_MESSAGE = env_int("ATTACHMENT_MAX_PER_MESSAGE", 10, minimum=1)
 # MCP tool calls carry files as base64 inside a 256 KiB JSON body: each decoded file at most this.
-ATTACHMENT_INLINE_MAX_BYTES = env.int("ATTACHMENT_INLINE_MAX_BYTES", default=128 * 1024)
-ATTACHMENT_UNATTACHED_TTL_SECONDS = env.int("ATTACHMENT_UNATTACHED_TTL_SECONDS", default=24 * 3600)
+ATTACHMENT_INLINE_MAX_BYTES = env_int("ATTACHMENT_INLINE_MAX_BYTES", 128 * 1024, minimum=1)
+ATTACHMENT_UNATTACHED_TTL_SECONDS = env_int("ATTACHMENT_UNATTACHED_TTL_SECONDS", 24 * 3600, minimum=60)
 # "filesystem" (a git-ignored folder under the project) or "s3" (django-storages, boto3).
-ATTACHMENT_STORAGE = env.str("ATTACHMENT_STORAGE", default="filesystem")
-ATTACHMENT_ROOT = env.path("ATTACHMENT_ROOT", default=BASE_DIR / "var" / "attachments")
-_ATTACHMENT_BACKENDS = {
-    "filesystem": {
+ATTACHMENT_STORAGE = env_choice("ATTACHMENT_STORAGE", "filesystem", ("filesystem", "s3"))
+ATTACHMENT_ROOT = Path(env_str("ATTACHMENT_ROOT", "") or BASE_DIR / "var" / "attachments")
+if ATTACHMENT_STORAGE == "s3":
+    if not env_str("ATTACHMENT_S3_BUCKET"):
+        raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs ATTACHMENT_S3_BUCKET (see .env.example).")
+    _attachment_storage: dict[str, Any] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("ATTACHMENT_S3_BUCKET"),
+            "endpoint_url": env_str("ATTACHMENT_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("ATTACHMENT_S3_REGION") or None,
+            # Empty: boto3's own credential chain (instance role, AWS_* variables).
+            "access_key": env_str("ATTACHMENT_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("ATTACHMENT_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("ATTACHMENT_S3_PREFIX", "attachments"),
+            "addressing_style": env_str("ATTACHMENT_S3_ADDRESSING_STYLE") or None,
+            "default_acl": None,  # private objects; bytes leave only through our download routes
+            "file_overwrite": False,
+        },
+    }
+else:
+    _attachment_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(ATTACHMENT_ROOT), "base_url": None,
                     "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
-    },
-    "s3": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env.str("ATTACHMENT_S3_BUCKET", default=""),
-            "endpoint_url": env.str("ATTACHMENT_S3_ENDPOINT_URL", default="") or None,
-            "region_name": env.str("ATTACHMENT_S3_REGION", default="") or None,
-            "access_key": env.str("ATTACHMENT_S3_ACCESS_KEY_ID", default="") or None,
-            "secret_key": env.str("ATTACHMENT_S3_SECRET_ACCESS_KEY", default="") or None,
-            "location": env.str("ATTACHMENT_S3_PREFIX", default="attachments"),
-            "default_acl": None,
-            "querystring_auth": True,
-            "file_overwrite": False,
-            "addressing_style": env.str("ATTACHMENT_S3_ADDRESSING_STYLE", default="") or None,
-        },
-    },
-}
-if ATTACHMENT_STORAGE not in _ATTACHMENT_BACKENDS:
-    raise ImproperlyConfigured(f"ATTACHMENT_STORAGE must be one of {sorted(_ATTACHMENT_BACKENDS)}.")
-if ATTACHMENT_STORAGE == "s3" and not _ATTACHMENT_BACKENDS["s3"]["OPTIONS"]["bucket_name"]:
-    raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs ATTACHMENT_S3_BUCKET (see .env.example).")
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "attachments": _ATTACHMENT_BACKENDS[ATTACHMENT_STORAGE],
+    "attachments": _attachment_storage,
 }
 
 # --- DRF + OpenAPI ---------------------------------------------------------------------------------
@@ -269,13 +348,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-TESTING = "pytest" in sys.modules
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
