@@ -113,6 +113,7 @@ class Attachment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        ordering = ["created_at", "id"]  # a message's files in upload order
         indexes = [
             models.Index(fields=["session", "created_at"], name="attachment_session_time_idx"),
             models.Index(fields=["created_at"], condition=Q(message__isnull=True), name="attachment_unattached_idx"),
