@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 
-from support_project.api.errors import AgentTokenRequired, InsufficientScope, StaffOnly
+from support_project.domain import Forbidden, PaymentRequired
 
 from .principal import Principal
 
@@ -25,7 +25,7 @@ class IsAgent(BasePermission):
         if principal is None:
             raise NotAuthenticated()
         if principal.agent is None:
-            raise InsufficientScope("Staff tokens act on /api/admin/ only; use an agent token here.")
+            raise Forbidden("Staff tokens act on /api/admin/ only; use an agent token here.")
         return True
 
 
@@ -35,7 +35,7 @@ class IsAdminBearer(IsAgent):
     def has_permission(self, request: Any, view: Any) -> bool:
         super().has_permission(request, view)
         if not _principal(request).is_admin_bearer:  # type: ignore[union-attr]
-            raise InsufficientScope("This surface needs the admin bearer (411_…); usage keys may not use it.")
+            raise Forbidden("This surface needs the admin bearer (411_…); usage keys may not use it.")
         return True
 
 
@@ -46,7 +46,7 @@ def require_scope(*scopes: str) -> type[BasePermission]:
         def has_permission(self, request: Any, view: Any) -> bool:
             super().has_permission(request, view)
             if not _principal(request).has_any_scope(*scopes):  # type: ignore[union-attr]
-                raise InsufficientScope(
+                raise Forbidden(
                     f"This usage key lacks the scope this operation needs: {' or '.join(scopes)}.",
                     details={"required_scopes": list(scopes)},
                 )
@@ -64,7 +64,10 @@ def paid_route(*scopes: str) -> type[BasePermission]:
     class PaidRoute(base):  # type: ignore[valid-type, misc]
         def has_permission(self, request: Any, view: Any) -> bool:
             if _principal(request) is None:
-                raise AgentTokenRequired()
+                raise PaymentRequired(
+                    "This is a paid route: send an agent bearer token (Authorization: Bearer 411_…).",
+                    code="AGENT_TOKEN_REQUIRED",
+                )
             return super().has_permission(request, view)
 
     return PaidRoute
@@ -76,5 +79,5 @@ class IsStaff(BasePermission):
         if principal is None:
             raise NotAuthenticated()
         if not principal.is_staff:
-            raise StaffOnly()
+            raise Forbidden("This route is for staff tokens only.", code="STAFF_ONLY")
         return True

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
 from . import tokens
 from .models import Agent, ApiToken, TokenKind

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from support_project.api.errors import ValidationFailed
+from support_project.domain import InvalidInput
 
 from . import tokens
 from .models import Agent, ApiToken, Scope, TokenKind
@@ -32,11 +32,11 @@ def agent_create(*, name: str, grant_micros: int | None = None) -> tuple[Agent, 
 
     name = name.strip()
     if not name or len(name) > 120:
-        raise ValidationFailed(details={"name": ["Give a name of 1–120 characters."]})
+        raise InvalidInput(details={"name": ["Give a name of 1–120 characters."]})
     if grant_micros is None:
         grant_micros = settings.AGENT_STARTING_GRANT_MICROS
     if not isinstance(grant_micros, int) or grant_micros < 0:
-        raise ValidationFailed(details={"grant_usd": ["The grant must be a non-negative amount."]})
+        raise InvalidInput(details={"grant_usd": ["The grant must be a non-negative amount."]})
     with transaction.atomic():
         agent = Agent.objects.create(name=name)
         _, plaintext = _issue(kind=TokenKind.ADMIN, agent=agent, label="admin bearer")
@@ -62,7 +62,7 @@ def admin_token_rotate(*, agent: Agent) -> str:
 def usage_key_create(*, agent: Agent, label: str, scopes: list[str]) -> tuple[ApiToken, str]:
     unknown = sorted(set(scopes) - set(Scope.values))
     if unknown or not scopes:
-        raise ValidationFailed(details={"scopes": [f"Choose from {', '.join(Scope.values)}."]})
+        raise InvalidInput(details={"scopes": [f"Choose from {', '.join(Scope.values)}."]})
     with transaction.atomic():
         return _issue(kind=TokenKind.USAGE, agent=agent, label=label.strip(), scopes=scopes)
 

@@ -25,15 +25,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from support_project.api.errors import ApiError, Conflict, ValidationFailed
+from support_project.domain import Conflict, InvalidInput, Unprocessable
 
 from .models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
 
 
-class KeyReused(ApiError):
-    status_code, code = 422, "IDEMPOTENCY_KEY_REUSED"
+class KeyReused(Unprocessable):
+    code = "IDEMPOTENCY_KEY_REUSED"
     message = "This Idempotency-Key was used with a different request body."
 
 
@@ -55,7 +55,7 @@ def clean_key(raw: str | None) -> str | None:
         return None
     key = raw.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ValidationFailed(
+        raise InvalidInput(
             "Idempotency-Key must be 1–255 printable characters.",
             details={"Idempotency-Key": ["Must be 1–255 printable characters."]},
         )

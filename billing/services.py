@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Agent
-from support_project.api.errors import ApiError
+from support_project.domain import PaymentRequired
 
 from .models import LedgerEntry, LedgerKind
 
@@ -18,8 +18,8 @@ CREDIT_KINDS = {LedgerKind.GRANT, LedgerKind.X402_PAYMENT, LedgerKind.BUG_BOUNTY
 DEBIT_KINDS = {LedgerKind.TICKET_CHARGE, LedgerKind.ADJUSTMENT}
 
 
-class InsufficientBalance(ApiError):
-    status_code, code, message = 402, "PAYMENT_REQUIRED", "The virtual balance can't cover this."
+class InsufficientBalance(PaymentRequired):
+    message = "The virtual balance can't cover this."
 
 
 def _apply(agent_id: str, delta: int) -> int | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import markdown
 
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 URL_PREFIX = "/cookbook/"

@@ -16,7 +16,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from support_project.api.errors import NotFound, error_response
+from support_project.api.errors import domain_error_response, error_response
+from support_project.domain import NotFound
 
 from .selectors import recipe_list, recipe_read, recipe_search
 
@@ -100,7 +101,7 @@ def read(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         recipe = recipe_read(slug=slug)
     except NotFound as exc:
-        return error_response(request, exc.status_code, exc.code, exc.message, exc.details)
+        return domain_error_response(request, exc)
     return _json({
         "slug": recipe.slug, "title": recipe.title, "summary": recipe.summary,
         "markdown": recipe.markdown, "html": recipe.html, "url": recipe.url,

@@ -88,7 +88,7 @@ class AttachmentAdmin(ReadOnlyAdmin):
     @admin.display(description="Staff only", boolean=True)
     def staff_only(self, obj: Attachment) -> bool:
         """On an internal note, or an operator's upload not yet on a message."""
-        return bool(obj.message.internal) if obj.message_id else obj.uploader == "staff"
+        return obj.message.internal if obj.message is not None else obj.uploader == "staff"
 
     @admin.display(description="File")
     def download(self, obj: Attachment) -> str:

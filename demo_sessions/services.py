@@ -1,18 +1,63 @@
-"""Writes for demo sessions: starting enrich chats and posting customer messages (free)."""
+"""Writes for the conversation store: sessions (enrich chats, support threads) and their messages.
+
+`message_append` is the one way a message is added anywhere — the customer API, the Enrich Agent,
+ticket threads, operators, bounties, triage — so the session's sidebar preview and activity time
+always follow its last public message. Posting in a support thread follows its ticket's rules
+(SPEC §4.3), which live in `tickets`, above this app: `tickets` registers them at start-up
+(`support_thread_poster_register`), so this app never imports `tickets`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Agent
-from support_project.api.errors import ValidationFailed
+from support_project.domain import InvalidInput
+from support_project.ids import new_session_id
 
 from .models import Author, DemoSession, Message, SessionKind, preview_of
 
 DEFAULT_ENRICH_TITLE = "New chat"
+
+# (support session, text, attachment ids) → the stored customer message, following the ticket's
+# status rules and claiming those uploads.
+SupportThreadPoster = Callable[[DemoSession, str, Sequence[str]], Message]
+_support_thread_poster: SupportThreadPoster | None = None
+
+
+def support_thread_poster_register(poster: SupportThreadPoster) -> None:
+    global _support_thread_poster
+    _support_thread_poster = poster
+
+
+def message_append(
+    *,
+    session_id: str,
+    author: str,
+    text: str,
+    internal: bool = False,
+    author_name: str = "",
+    metadata: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """Add one message to a session and move the session's preview and activity time with it.
+
+    Two writes: call inside a transaction. Internal notes leave the preview and activity alone
+    (customers never see them, not even as a sidebar snippet).
+    """
+    now = now or timezone.now()
+    message = Message.objects.create(
+        session_id=session_id, author=author, text=text, internal=internal, author_name=author_name,
+        metadata=metadata or {}, created_at=now,
+    )
+    if not internal:
+        DemoSession.objects.filter(id=session_id).update(last_activity_at=now, last_message_preview=preview_of(text))
+    return message
 
 
 def enrich_session_create(*, agent: Agent, title: str = "") -> DemoSession:
@@ -23,6 +68,16 @@ def enrich_session_create(*, agent: Agent, title: str = "") -> DemoSession:
     )
 
 
+def support_session_open(*, agent: Agent, title: str, first_text: str, now: datetime) -> DemoSession:
+    """A support thread with the customer's first message (two INSERTs; the caller's transaction)."""
+    session = DemoSession.objects.create(
+        id=new_session_id(), agent=agent, session_kind=SessionKind.SUPPORT, title=title,
+        created_at=now, last_activity_at=now, last_message_preview=preview_of(first_text),
+    )
+    Message.objects.create(session=session, author=Author.USER, text=first_text, created_at=now)
+    return session
+
+
 def session_message_post(*, session: DemoSession, text: str, attachment_ids: Sequence[str] = ()) -> Message:
     """POST /demo/sessions/{id}/messages: a `user` message. Free — no ledger entry, ever.
 
@@ -30,14 +85,11 @@ def session_message_post(*, session: DemoSession, text: str, attachment_ids: Seq
     is stored without a model turn (the chat endpoint runs turns).
     """
     if session.session_kind == SessionKind.SUPPORT:
-        from tickets.services import customer_message_post
-
-        return customer_message_post(ticket=session.ticket, text=text, attachment_ids=attachment_ids)
+        if _support_thread_poster is None:
+            raise RuntimeError("no support thread poster registered (is the tickets app installed?)")
+        return _support_thread_poster(session, text, attachment_ids)
     if attachment_ids:
-        raise ValidationFailed("Attachments go on support threads only.",
-                               details={"attachments": ["Attachments go on support threads only."]})
-    now = timezone.now()
+        raise InvalidInput("Attachments go on support threads only.",
+                           details={"attachments": ["Attachments go on support threads only."]})
     with transaction.atomic():
-        message = Message.objects.create(session=session, author=Author.USER, text=text, created_at=now)
-        DemoSession.objects.filter(id=session.id).update(last_activity_at=now, last_message_preview=preview_of(text))
-    return message
+        return message_append(session_id=session.id, author=Author.USER, text=text)

@@ -1,6 +1,6 @@
 """One ASGI application: Django for everything, plus the MCP endpoint at /mcp (SPEC §8).
 
-`/mcp` (and `/mcp/`) go to the MCP app (`demo_sessions.mcp.http`); everything else to Django.
+`/mcp` (and `/mcp/`) go to the MCP app (`agent.mcp.http`); everything else to Django.
 Django's ASGI handler doesn't speak the lifespan protocol, so lifespan events go to the MCP app,
 which starts its session manager then. Run: `uvicorn support_project.asgi:application`.
 """
@@ -13,15 +13,15 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_project.settings")
 
-django_application = get_asgi_application()  # django.setup() first: the MCP modules import models
+django_handler = get_asgi_application()  # django.setup() first: the MCP modules import models
 
 from support_project.api.upload_limits import UploadBodyLimit  # noqa: E402
 
 # Upload routes: refuse an oversize body before Django buffers it (Django's ASGI handler reads
 # the whole body before any middleware runs).
-django_application = UploadBodyLimit(django_application)
+django_application = UploadBodyLimit(django_handler)
 
-from demo_sessions.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
+from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()
 

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "billing",
     "demo_sessions",
     "tickets",
+    "agent",
     "webhooks",
     "cookbook",
 ]

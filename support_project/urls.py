@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("billing.api.urls")),
     path("", include("tickets.api.urls")),
     path("", include("demo_sessions.api.urls")),
+    path("", include("agent.api.urls")),
     path("", include("webhooks.api.urls")),
 ]
 api_admin = [

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from demo_sessions.models import Message
-from support_project.api.errors import ApiError
+from support_project.domain import DomainError
 
 from .bounty import CONFIRM, REJECT, bounty_decide
 from .models import Ticket
@@ -76,7 +76,7 @@ class TicketAdmin(admin.ModelAdmin):
         for ticket in queryset.order_by("number"):
             try:
                 result = bounty_decide(ticket=ticket, staff_user=request.user, decision=decision)
-            except ApiError as error:
+            except DomainError as error:
                 if error.code == "BOUNTY_NOT_ELIGIBLE":
                     ineligible += 1
                 else:

@@ -30,11 +30,11 @@ from billing.models import LedgerKind
 from billing.money import usd_str
 from billing.services import ledger_credit_once
 from demo_sessions.models import Author
-from support_project.api.errors import Conflict, ValidationFailed
+from support_project.domain import Conflict, InvalidInput
+from support_project.taskqueue import enqueue_after_commit, enqueue_now
 
 from .models import BountyStatus, Category, Ticket
-from .selectors import bounty_json, ticket_event_json
-from .services import _emit, thread_message_add, ticket_lock
+from .services import _emit, thread_message_add, ticket_lock, ticket_shape
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +58,10 @@ def bounty_decide(*, ticket: Ticket, staff_user: Any, decision: str, note: str =
     broker message; confirming an awarded one, or rejecting a rejected one, changes nothing.
     """
     if decision not in DECISIONS:
-        raise ValidationFailed(details={"decision": ['Must be "confirm" or "reject".']})
+        raise InvalidInput(details={"decision": ['Must be "confirm" or "reject".']})
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise ValidationFailed(details={"note": [f"Ensure this field has no more than {MAX_NOTE_CHARS} characters."]})
+        raise InvalidInput(details={"note": [f"Ensure this field has no more than {MAX_NOTE_CHARS} characters."]})
     if ticket.category != Category.BUG:
         raise Conflict("BOUNTY_NOT_ELIGIBLE", "Only bug tickets are eligible for a bug bounty.")
 
@@ -74,7 +74,7 @@ def bounty_decide(*, ticket: Ticket, staff_user: Any, decision: str, note: str =
                 _record(locked, BountyStatus.CONFIRMED, staff_user, note)
                 changed = True
             if locked.bounty_status == BountyStatus.CONFIRMED:
-                bounty_award_enqueue_after_commit(ticket_pk=locked.pk)
+                enqueue_after_commit(AWARD_TASK, locked.pk)
                 queued = True
         else:
             if current == BountyStatus.AWARDED:
@@ -83,7 +83,7 @@ def bounty_decide(*, ticket: Ticket, staff_user: Any, decision: str, note: str =
                 _record(locked, BountyStatus.REJECTED, staff_user, note)
                 changed = True
                 _emit(locked.agent_id, "support.ticket_updated", {
-                    "ticket": ticket_event_json(locked), "changes": {"bounty_status": [current, BountyStatus.REJECTED]},
+                    "ticket": ticket_shape(locked), "changes": {"bounty_status": [current, BountyStatus.REJECTED]},
                 })
     ticket.refresh_from_db()
     return BountyDecision(ticket=ticket, changed=changed, queued=queued)
@@ -98,19 +98,12 @@ def _record(ticket: Ticket, status: str, staff_user: Any, note: str) -> None:
         setattr(ticket, field, value)
 
 
-def bounty_award_enqueue_after_commit(*, ticket_pk: int) -> None:
-    transaction.on_commit(lambda: bounty_award_enqueue(ticket_pk=ticket_pk))
+AWARD_TASK = "tickets.bounty_award"
 
 
 def bounty_award_enqueue(*, ticket_pk: int) -> None:
     """Queue the award task now. Never raises: a ticket left `confirmed` is re-queued later."""
-    from .tasks import bounty_award_task
-
-    try:
-        bounty_award_task.delay(ticket_pk)
-    except Exception:  # noqa: BLE001 - broker down (or an eager-mode error): logged, swept later
-        logger.warning("could not queue tickets.bounty_award(%s); it stays confirmed and is re-queued later",
-                       ticket_pk, exc_info=True)
+    enqueue_now(AWARD_TASK, ticket_pk)
 
 
 def bounty_award(*, ticket_pk: int) -> str:
@@ -137,9 +130,9 @@ def bounty_award(*, ticket_pk: int) -> str:
                            metadata={"ledger_entry_id": entry.id, "amount_usd": usd_str(amount)})
         Ticket.objects.filter(pk=ticket.pk).update(bounty_status=BountyStatus.AWARDED)
         ticket.bounty_status = BountyStatus.AWARDED
+        shape = ticket_shape(ticket)
         _emit(ticket.agent_id, "support.bounty_awarded", {
-            "ticket": ticket_event_json(ticket),
-            "bounty": {**(bounty_json(ticket) or {}), "ledger_entry_id": entry.id},
+            "ticket": shape, "bounty": {**shape["bounty"], "ledger_entry_id": entry.id},
         })
     return "awarded"
 

@@ -15,12 +15,11 @@ from django.utils import timezone
 
 from demo_sessions.attachments.services import attachments_claim
 from demo_sessions.models import Author, Message, Uploader
-from support_project.api.errors import ValidationFailed
+from support_project.domain import InvalidInput
 
 from .models import Priority, Ticket, TicketStatus
 from .search import staff_user_by_username
-from .selectors import ticket_event_json
-from .services import _emit, thread_message_add, ticket_lock
+from .services import _emit, thread_message_add, ticket_lock, ticket_shape
 from .status import Actor, check_transition, status_after_operator_reply
 
 MAX_REPLY_CHARS = 10_000
@@ -35,9 +34,9 @@ def staff_display_name(user: Any) -> str:
 def _clean_text(text: str) -> str:
     text = text.strip()
     if not text:
-        raise ValidationFailed("The reply is empty.", details={"text": ["This field may not be blank."]})
+        raise InvalidInput("The reply is empty.", details={"text": ["This field may not be blank."]})
     if len(text) > MAX_REPLY_CHARS:
-        raise ValidationFailed(details={"text": [f"Ensure this field has no more than {MAX_REPLY_CHARS} characters."]})
+        raise InvalidInput(details={"text": [f"Ensure this field has no more than {MAX_REPLY_CHARS} characters."]})
     return text
 
 
@@ -93,16 +92,16 @@ def ticket_update_by_staff(
     assignment is staff-internal and emits nothing. Re-sending current values changes nothing.
     """
     if priority is not None and priority not in Priority.values:
-        raise ValidationFailed(details={"priority": [f"Must be one of: {', '.join(Priority.values)}."]})
+        raise InvalidInput(details={"priority": [f"Must be one of: {', '.join(Priority.values)}."]})
     if support_status is not None and support_status not in TicketStatus.values:
-        raise ValidationFailed(details={"support_status": [f"Must be one of: {', '.join(TicketStatus.values)}."]})
+        raise InvalidInput(details={"support_status": [f"Must be one of: {', '.join(TicketStatus.values)}."]})
     assignee_user: Any = UNCHANGED
     if assignee is not UNCHANGED:
         assignee_user = None
         if assignee is not None:
             assignee_user = staff_user_by_username(username=assignee)
             if assignee_user is None:
-                raise ValidationFailed(details={"assignee": ["Must be the username of an active staff member, or null."]})
+                raise InvalidInput(details={"assignee": ["Must be the username of an active staff member, or null."]})
 
     with transaction.atomic(durable=True):
         locked = ticket_lock(ticket_pk=ticket.pk)
@@ -129,6 +128,6 @@ def ticket_update_by_staff(
                 setattr(locked, field, value)
             visible = {k: v for k, v in changes.items() if k != "assignee"}
             if visible:
-                _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_event_json(locked), "changes": visible})
+                _emit(locked.agent_id, "support.ticket_updated", {"ticket": ticket_shape(locked), "changes": visible})
     ticket.refresh_from_db()
     return TicketChanges(ticket=ticket, changes=changes)

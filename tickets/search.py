@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from demo_sessions.models import DemoSession, Message
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
 from .models import Ticket, TicketStatus
 

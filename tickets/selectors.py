@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from accounts.models import Agent
-from billing.money import usd_str
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
-from .models import BountyStatus, Category, Ticket
-from .status import Actor, allowed_transitions
+from .models import Ticket
 
 
 def ticket_list_for_agent(*, agent: Agent, status: str | None = None) -> QuerySet[Ticket]:
@@ -24,43 +20,3 @@ def ticket_get_for_agent(*, agent: Agent, ticket_id: str) -> Ticket:
     if ticket is None:
         raise NotFound("No such ticket.")
     return ticket
-
-
-def bounty_json(ticket: Ticket) -> dict[str, Any] | None:
-    from django.conf import settings
-
-    if ticket.category != Category.BUG:
-        return None
-    return {"eligible": True, "status": ticket.bounty_status or BountyStatus.PENDING_REVIEW,
-            "amount_usd": usd_str(settings.BUG_BOUNTY_MICROS)}
-
-
-def ticket_public_json(ticket: Ticket, *, actor: Actor = Actor.CUSTOMER) -> dict[str, Any]:
-    """The ticket as customers (and webhook payloads) see it. No internal notes, no staff names."""
-    return {
-        "ticket_id": ticket.public_id,
-        "number": ticket.number,
-        "support_session_id": ticket.support_session_id,
-        "open_url": f"/demo?session={ticket.support_session_id}",
-        "support_status": ticket.status,
-        "category": ticket.category,
-        "subject": ticket.subject,
-        "body": ticket.body,
-        "priority": ticket.priority,
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-        "last_activity_at": ticket.last_activity_at,
-        "charged_usd": usd_str(ticket.charged_micros),
-        "payment_method": ticket.payment_method,
-        "bounty": bounty_json(ticket),
-        "allowed_transitions": allowed_transitions(ticket.status, actor),
-        "source_session_id": ticket.source_session_id,
-    }
-
-
-def ticket_event_json(ticket: Ticket) -> dict[str, Any]:
-    """`data.ticket` of support.* events: the customer view, times as RFC 3339 strings."""
-    body = ticket_public_json(ticket)
-    for key in ("created_at", "updated_at", "last_activity_at"):
-        body[key] = body[key].isoformat().replace("+00:00", "Z")
-    return body

@@ -17,24 +17,27 @@ from django.utils import timezone
 
 from accounts.models import Agent
 from billing.idempotency import StoredResponse
-from billing.money import usd_str
 from billing.paywall import Charge, PaidRequest, run_paid
-from demo_sessions.attachments.selectors import attachment_json
 from demo_sessions.attachments.services import attachments_claim, attachments_link
-from demo_sessions.models import Attachment, Author, DemoSession, Message, SessionKind, Uploader, preview_of
-from support_project.api.errors import Conflict
-from support_project.api.serializers import rfc3339
-from support_project.ids import new_id, new_session_id
+from demo_sessions.models import Attachment, Author, DemoSession, Message, Uploader
+from demo_sessions.serializers import MessageOut
+from demo_sessions.services import message_append, support_session_open
+from support_project.domain import Conflict
+from support_project.ids import new_id
+from webhooks.services import event_emit
 
 from .models import BountyStatus, Category, Ticket, TicketStatus
-from .selectors import bounty_json, ticket_event_json
-from .status import Actor, allowed_transitions, check_transition, status_after_customer_message
+from .serializers import TicketCreatedOut, TicketOut
+from .status import Actor, check_transition, status_after_customer_message
 
 
 def _emit(agent_id: str, event_type: str, data: dict[str, Any]) -> None:
-    from webhooks.services import event_emit
-
     event_emit(agent_id=agent_id, event_type=event_type, data=data)
+
+
+def ticket_shape(ticket: Ticket) -> dict[str, Any]:
+    """`data.ticket` of every support.* event: the customer's TicketOut, as plain JSON values."""
+    return dict(TicketOut(ticket).data)
 
 
 def ticket_open(
@@ -57,22 +60,8 @@ def ticket_open(
                                 source_session=source_session, payment_method=payment_method)
 
         def respond(charge: Charge) -> StoredResponse:
-            response = {
-                "ticket_id": ticket.public_id,
-                "number": ticket.number,
-                "support_session_id": ticket.support_session_id,
-                "open_url": f"/demo?session={ticket.support_session_id}",
-                "support_status": ticket.status,
-                "category": ticket.category,
-                "subject": ticket.subject,
-                "created_at": rfc3339(ticket.created_at),
-                "charged_usd": usd_str(charge.amount_micros),
-                "payment_method": charge.method,
-                "virtual_balance_usd": usd_str(charge.balance_after_micros),
-                "bounty": bounty_json(ticket),
-                "allowed_transitions": allowed_transitions(ticket.status, Actor.CUSTOMER),
-            }
-            return StoredResponse(201, response, {"Location": f"/api/v1/support/tickets/{ticket.public_id}"})
+            body = dict(TicketCreatedOut(ticket, context={"balance_after_micros": charge.balance_after_micros}).data)
+            return StoredResponse(201, body, {"Location": f"/api/v1/support/tickets/{ticket.public_id}"})
 
         return respond
 
@@ -90,10 +79,7 @@ def ticket_open(
 def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str, body: str,
                    source_session: DemoSession | None, payment_method: str) -> Ticket:
     now = timezone.now()
-    session = DemoSession.objects.create(
-        id=new_session_id(), agent=agent, session_kind=SessionKind.SUPPORT, title=subject,
-        created_at=now, last_activity_at=now, last_message_preview=preview_of(body),
-    )
+    session = support_session_open(agent=agent, title=subject, first_text=body, now=now)
     ticket = Ticket.objects.create(
         public_id=ticket_id, agent=agent, category=category, subject=subject, body=body,
         support_session=session, source_session=source_session,
@@ -101,16 +87,14 @@ def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str,
         bounty_status=BountyStatus.PENDING_REVIEW if category == Category.BUG else None,
         created_at=now, updated_at=now, last_activity_at=now,
     )
-    Message.objects.create(session=session, author=Author.USER, text=body, created_at=now)
     if source_session is not None:
         link = f"/demo?session={session.id}"
         text = f"Support ticket #{ticket.number} opened: “{subject}”. Follow-ups are free in its support thread: {link}"
-        Message.objects.create(
-            session=source_session, author=Author.SYSTEM, text=text, created_at=now,
+        message_append(
+            session_id=source_session.id, author=Author.SYSTEM, text=text, now=now,
             metadata={"ticket_id": ticket.public_id, "support_session_id": session.id, "open_url": link},
         )
-        DemoSession.objects.filter(id=source_session.id).update(last_activity_at=now, last_message_preview=preview_of(text))
-    _emit(agent.id, "support.ticket_created", {"ticket": ticket_event_json(ticket)})
+    _emit(agent.id, "support.ticket_created", {"ticket": ticket_shape(ticket)})
     return ticket
 
 
@@ -133,9 +117,9 @@ def thread_message_add(
     `support.message_created`; internal notes never leave the building.
     """
     now = now or timezone.now()
-    message = Message.objects.create(
+    message = message_append(
         session_id=ticket.support_session_id, author=author, text=text, internal=internal,
-        author_name=author_name, metadata=metadata or {}, created_at=now,
+        author_name=author_name, metadata=metadata, now=now,
     )
     attachments_link(message=message, attachments=attachments)
     changes: dict[str, Any] = {"updated_at": now, "last_activity_at": now, "message_count": F("message_count") + 1}
@@ -150,19 +134,19 @@ def thread_message_add(
             setattr(ticket, field, value)
     ticket.message_count += 1
     if not internal:
-        DemoSession.objects.filter(id=ticket.support_session_id).update(
-            last_activity_at=now, last_message_preview=preview_of(text)
-        )
         _emit(ticket.agent_id, "support.message_created", {
-            "ticket": ticket_event_json(ticket),
-            "message": {"id": message.id, "author": author, "author_name": author_name, "text": text,
-                        "created_at": rfc3339(now), "attachments": [attachment_json(a) for a in attachments]},
+            "ticket": ticket_shape(ticket), "message": dict(MessageOut(message).data),
         })
     if ticket.status != old_status:
         _emit(ticket.agent_id, "support.ticket_updated", {
-            "ticket": ticket_event_json(ticket), "changes": {"support_status": [old_status, ticket.status]},
+            "ticket": ticket_shape(ticket), "changes": {"support_status": [old_status, ticket.status]},
         })
     return message
+
+
+def support_thread_message_post(session: DemoSession, text: str, attachment_ids: Sequence[str] = ()) -> Message:
+    """demo_sessions' hook for a customer message in a support thread (registered in apps.py)."""
+    return customer_message_post(ticket=session.ticket, text=text, attachment_ids=attachment_ids)
 
 
 def ticket_lock(*, ticket_pk: int) -> Ticket:

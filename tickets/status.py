@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from support_project.api.errors import Conflict
+from support_project.domain import Conflict
 
 from .models import TicketStatus as S
 

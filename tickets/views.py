@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,24 +25,26 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.money import usd_str
-from support_project.api.errors import ApiError, NotFound, ValidationFailed
+from demo_sessions.attachments.services import attachments_discard
 from support_project.api.pagination import paginate
+from support_project.domain import DomainError, InvalidInput, NotFound
 
 from . import bounty, operators, search
 from .forms import BountyForm, InboxFilterForm, PasswordSignInForm, ReplyForm, TicketUpdateForm, TokenSignInForm
 from .models import Category, Ticket, TicketStatus
+from .reply_files import read_reply_files, store_reply_files
 from .status import Actor, allowed_transitions
 
 PAGE_SIZE = 25
 LIST_ORDER = ("-last_activity_at", "-number")
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_required(view: View) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
@@ -110,7 +112,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     try:
         page = paginate(tickets, params={"limit": str(PAGE_SIZE), "cursor": cursor}, order=LIST_ORDER,
                         serialize=lambda rows: rows)
-    except ValidationFailed:  # a mangled cursor: show the first page rather than an error
+    except InvalidInput:  # a mangled cursor: show the first page rather than an error
         cursor = ""
         page = paginate(tickets, params={"limit": str(PAGE_SIZE)}, order=LIST_ORDER, serialize=lambda rows: rows)
     counts = search.ticket_status_counts(**scope)
@@ -182,7 +184,7 @@ def _form_errors(form: Any) -> str:
     return " ".join(f"{'' if field == '__all__' else field + ': '}{' '.join(errs)}" for field, errs in form.errors.items())
 
 
-def _api_error(error: ApiError) -> str:
+def _api_error(error: DomainError) -> str:
     details = " ".join(" ".join(str(r) for r in reasons) for reasons in error.details.values()
                        if isinstance(reasons, list))
     return f"{error.message} {details}".strip()
@@ -192,12 +194,10 @@ def _api_error(error: ApiError) -> str:
 @require_POST
 @staff_required
 def ticket_reply(request: HttpRequest, ref: str) -> HttpResponse:
-    from .attachment_views import read_reply_files
-
     ticket = _get(ref)
     try:
         parsed = read_reply_files(request, ticket=ticket)
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, f"Reply not sent. {_api_error(error)}")
         return redirect(_ticket_url(ticket))
     try:
@@ -208,10 +208,6 @@ def ticket_reply(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 def _ticket_reply(request: HttpRequest, ticket: Ticket, parsed: Any) -> HttpResponse:
-    from demo_sessions.attachments.services import attachments_discard
-
-    from .attachment_views import store_reply_files
-
     form = ReplyForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Reply not sent. {_form_errors(form)}")
@@ -223,7 +219,7 @@ def _ticket_reply(request: HttpRequest, ticket: Ticket, parsed: Any) -> HttpResp
         operators.ticket_reply(ticket=ticket, staff_user=request.user, text=form.cleaned_data["text"],
                                internal=internal, support_status=form.cleaned_data["support_status"] or None,
                                attachment_ids=ids)
-    except ApiError as error:
+    except DomainError as error:
         attachments_discard(attachment_ids=ids)
         messages.error(request, f"Reply not sent. {_api_error(error)}")
     else:
@@ -247,7 +243,7 @@ def ticket_update(request: HttpRequest, ref: str) -> HttpResponse:
             ticket=ticket, staff_user=request.user, support_status=data["support_status"],
             assignee=data["assignee"] or None, priority=data["priority"],
         )
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, f"Nothing changed. {_api_error(error)}")
     else:
         if result.changes:
@@ -270,7 +266,7 @@ def ticket_bounty(request: HttpRequest, ref: str) -> HttpResponse:
     try:
         decision = bounty.bounty_decide(ticket=ticket, staff_user=request.user, decision=form.cleaned_data["decision"],
                                         note=form.cleaned_data["note"])
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, f"No decision recorded. {_api_error(error)}")
         return redirect(_ticket_url(ticket))
     state = decision.ticket.bounty_status

@@ -6,12 +6,14 @@ import json
 from datetime import datetime
 from typing import Any
 
+from rest_framework import serializers
+
 from .models import EventType
 
 
 def rfc3339(value: datetime) -> str:
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    """The one timestamp format (RFC 3339, UTC, `Z`), exactly as every response serializer writes it."""
+    return str(serializers.DateTimeField().to_representation(value))
 
 
 def envelope_json(*, event_id: str, event_type: str, created_at: datetime, agent_id: str | None,

@@ -20,7 +20,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from support_project.api.errors import Conflict
+from support_project.domain import Conflict
+from support_project.taskqueue import enqueue_after_commit, enqueue_now
 
 from . import delivery as transport
 from .models import (
@@ -34,7 +35,7 @@ from .models import (
     EventType,
     Subscription,
 )
-from .services import enqueue_after_commit, enqueue_now, event_record, subscription_disable
+from .services import event_record, subscription_disable
 from .signing import signature_headers
 
 # Delay before retry n (after the n-th failed attempt): ≈ 22.7 h in all, 9 attempts.
@@ -89,7 +90,7 @@ def _fan_out_locked(event: Event, now: datetime, *, queue: bool = True) -> list[
     delivery_ids = list(Delivery.objects.filter(event=event, status__in=DUE_STATUSES).values_list("id", flat=True))
     if queue:
         for delivery_id in delivery_ids:
-            enqueue_after_commit("deliver", delivery_id)
+            enqueue_after_commit("webhooks.deliver", delivery_id)
     return delivery_ids
 
 
@@ -112,7 +113,7 @@ def event_dispatch(*, event_id: str) -> list[str]:
         delivery_attempt(delivery_id=delivery_ids[0])
     else:
         for delivery_id in delivery_ids:
-            enqueue_now("deliver", delivery_id)
+            enqueue_now("webhooks.deliver", delivery_id)
     return delivery_ids
 
 
@@ -215,7 +216,7 @@ def sweep() -> dict[str, int]:
         )
         Delivery.objects.filter(id__in=due).update(queued_at=now)
         for delivery_id in due:
-            enqueue_after_commit("deliver", delivery_id)
+            enqueue_after_commit("webhooks.deliver", delivery_id)
     return {"events_fanned_out": len(events), "deliveries_queued": len(due)}
 
 
@@ -228,7 +229,7 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     with transaction.atomic():
         Delivery.objects.filter(id=delivery.id).exclude(status=DeliveryStatus.PENDING).update(
             status=DeliveryStatus.PENDING, next_attempt_at=now, queued_at=now)
-        enqueue_after_commit("deliver", delivery.id)
+        enqueue_after_commit("webhooks.deliver", delivery.id)
     delivery.refresh_from_db()
     return delivery
 

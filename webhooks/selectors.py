@@ -12,7 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Agent
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
 from .models import Delivery, DeliveryAttempt, Event, EventType, Subscription
 

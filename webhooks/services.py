@@ -1,8 +1,9 @@
 """Writes for event callbacks: the outbox (`event_emit`) and subscription management.
 
 Delivery (fan-out, attempts, retries, the sweeper) lives in dispatch.py; the HTTP call itself in
-delivery.py. Celery work is queued only after commit, by id, and a broker failure is logged and
-swallowed: the outbox row is already committed, and the sweeper catches up.
+delivery.py. Celery work is queued only after commit, by task name and id
+(`support_project.taskqueue`), and a broker failure is logged and swallowed: the outbox row is
+already committed, and the sweeper catches up.
 """
 
 from __future__ import annotations
@@ -16,35 +17,21 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Agent
-from support_project.api.errors import Conflict, ValidationFailed
+from support_project.domain import Conflict, InvalidInput
 from support_project.ids import new_id
+from support_project.taskqueue import enqueue_after_commit
 
 from . import ssrf
-from .catalog import envelope_json, rfc3339
+from .catalog import envelope_json
 from .models import AuthMode, DisabledReason, Event, EventType, Subscription
 from .selectors import Owner, subscription_active_count
+from .serializers import SubscriptionRefOut
 from .signing import secret_new
 
 logger = logging.getLogger(__name__)
 
 ROTATION_OVERLAP = timedelta(hours=24)
 EMITTABLE_TYPES = frozenset(EventType.values) - {EventType.TEST}
-
-
-# --- queueing ---------------------------------------------------------------------------------
-
-def enqueue_now(task_name: str, object_id: str) -> None:
-    """Queue `webhooks.<task_name>(object_id)`. Never raises: the sweeper is the safety net."""
-    from . import tasks  # tasks import services; import late to avoid the cycle
-
-    try:
-        getattr(tasks, task_name).delay(object_id)
-    except Exception:  # noqa: BLE001 - broker down (or an eager-mode error): logged, swept later
-        logger.warning("could not queue webhooks.%s(%s); the sweeper will retry", task_name, object_id, exc_info=True)
-
-
-def enqueue_after_commit(task_name: str, object_id: str) -> None:
-    transaction.on_commit(lambda: enqueue_now(task_name, object_id))
 
 
 # --- the outbox ---------------------------------------------------------------------------------
@@ -59,7 +46,7 @@ def event_record(*, agent_id: str | None, event_type: str, data: dict[str, Any],
         fanned_out_at=None if dispatch else now,
     )
     if dispatch:
-        enqueue_after_commit("dispatch_event", event_id)
+        enqueue_after_commit("webhooks.dispatch_event", event_id)
     return event
 
 
@@ -81,13 +68,13 @@ def _check_url(callback_url: str) -> None:
     try:
         ssrf.check_callback_url(callback_url)
     except ssrf.BlockedDestination as exc:
-        raise ValidationFailed("The callback URL is not allowed.", details={"callback_url": [str(exc)]})
+        raise InvalidInput("The callback URL is not allowed.", details={"callback_url": [str(exc)]})
 
 
 def _check_event_types(event_types: list[str]) -> None:
     bad = sorted(set(event_types) - EMITTABLE_TYPES)
     if bad:
-        raise ValidationFailed(details={"event_types": [f"Unknown event type: {t}." for t in bad]})
+        raise InvalidInput(details={"event_types": [f"Unknown event type: {t}." for t in bad]})
 
 
 def _lock_owner(owner: Owner) -> None:
@@ -114,9 +101,9 @@ def subscription_create(
     """A new active subscription and its signing secret (shown to the caller once)."""
     _check_event_types(event_types)
     if auth_mode == AuthMode.HMAC_BEARER and not bearer_token:
-        raise ValidationFailed(details={"bearer_token": ["Required when auth_mode is hmac_bearer."]})
+        raise InvalidInput(details={"bearer_token": ["Required when auth_mode is hmac_bearer."]})
     if auth_mode == AuthMode.HMAC and bearer_token:
-        raise ValidationFailed(details={"bearer_token": ["Only allowed when auth_mode is hmac_bearer."]})
+        raise InvalidInput(details={"bearer_token": ["Only allowed when auth_mode is hmac_bearer."]})
     _check_url(callback_url)  # DNS happens here, before any row lock is taken
     with transaction.atomic():
         _lock_owner(owner)
@@ -181,10 +168,8 @@ def subscription_disable(*, subscription_id: str, reason: str) -> bool:
     now = timezone.now()
     locked.active, locked.disabled_reason, locked.disabled_at = False, reason, now
     locked.save(update_fields=["active", "disabled_reason", "disabled_at", "updated_at"])
-    event_record(agent_id=locked.agent_id, event_type=EventType.SUBSCRIPTION_DISABLED, data={"subscription": {
-        "id": locked.id, "label": locked.label, "callback_url": locked.callback_url, "disabled_reason": reason,
-        "disabled_at": rfc3339(now),
-    }})
+    event_record(agent_id=locked.agent_id, event_type=EventType.SUBSCRIPTION_DISABLED,
+                 data={"subscription": dict(SubscriptionRefOut(locked).data)})
     logger.info("webhook subscription %s disabled (%s)", locked.id, reason)
     return True
 

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from support_project.api.serializers import StrictSerializer
 
-from ..models import Scope
+from ..models import ApiToken, Scope
 
 
 class UsageKeyCreateIn(StrictSerializer):
@@ -30,7 +30,12 @@ class UsageKeyPageOut(serializers.Serializer):
 
 
 class UsageKeyCreatedOut(UsageKeyOut):
-    token = serializers.CharField()
+    # The new key and its plaintext token (`context["token"]`, shown once).
+
+    token = serializers.SerializerMethodField()
+
+    def get_token(self, key: ApiToken) -> str:
+        return str(self.context["token"])
 
 
 class MeOut(serializers.Serializer):
@@ -52,8 +57,3 @@ class MintOut(serializers.Serializer):
     name = serializers.CharField()
     token = serializers.CharField()
     virtual_balance_usd = serializers.CharField()
-
-
-def usage_key_json(key) -> dict:  # type: ignore[no-untyped-def]
-    return {"id": key.id, "label": key.label, "scopes": list(key.scopes), "prefix": key.prefix,
-            "created_at": key.created_at}

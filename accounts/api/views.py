@@ -12,9 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.viewsets import ApiViewSet
 from billing.money import usd_str
-from support_project.api.errors import NotFound, ValidationFailed
 from support_project.api.serializers import reject_body, validate_body
+from support_project.domain import InvalidInput, NotFound
 
 from .. import selectors, services
 from ..permissions import IsAdminBearer, IsAgent
@@ -25,15 +26,15 @@ from .serializers import (
     TokenOut,
     UsageKeyCreatedOut,
     UsageKeyCreateIn,
+    UsageKeyOut,
     UsageKeyPageOut,
-    usage_key_json,
 )
 
 
 def _refuse_idempotency_key(request: Request) -> None:
     # Replaying would mean storing a plaintext token: routes that mint secrets don't take the header.
     if request.headers.get("Idempotency-Key"):
-        raise ValidationFailed(
+        raise InvalidInput(
             "Routes that return a new secret don't accept Idempotency-Key (we never store secrets).",
             details={"Idempotency-Key": ["Not accepted on this route."]},
         )
@@ -64,28 +65,28 @@ class TokenRotateView(APIView):
         return Response({"token": token})
 
 
-class UsageKeysView(APIView):
-    permission_classes = [IsAdminBearer]
+class UsageKeyViewSet(ApiViewSet):
+    # /api/v1/agents/usage-keys[/{key_id}]: the admin bearer manages its agent's usage keys.
 
-    @extend_schema(responses=UsageKeyPageOut, summary="List active usage keys")
-    def get(self, request: Request) -> Response:
-        keys = selectors.usage_key_list(agent=request.auth.agent).order_by("-created_at", "-id")
-        return Response({"results": [usage_key_json(k) for k in keys], "next_cursor": None})
+    permission_classes = [IsAdminBearer]
+    lookup_url_kwarg = "key_id"
+
+    @extend_schema(responses=UsageKeyPageOut, summary="List active usage keys",
+                   operation_id="api_v1_agents_usage_keys_retrieve")
+    def list(self, request: Request) -> Response:
+        keys = selectors.usage_key_list(agent=self.agent).order_by("-created_at", "-id")
+        return Response({"results": UsageKeyOut(keys, many=True).data, "next_cursor": None})
 
     @extend_schema(request=UsageKeyCreateIn, responses={201: UsageKeyCreatedOut}, summary="Create a usage key")
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         _refuse_idempotency_key(request)
         data = validate_body(UsageKeyCreateIn, request.data)
-        key, token = services.usage_key_create(agent=request.auth.agent, label=data["label"], scopes=data["scopes"])
-        return Response({**usage_key_json(key), "token": token}, status=status.HTTP_201_CREATED)
-
-
-class UsageKeyDetailView(APIView):
-    permission_classes = [IsAdminBearer]
+        key, token = services.usage_key_create(agent=self.agent, label=data["label"], scopes=data["scopes"])
+        return Response(UsageKeyCreatedOut(key, context={"token": token}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None}, summary="Revoke a usage key")
-    def delete(self, request: Request, key_id: str) -> Response:
-        key = selectors.usage_key_get(agent=request.auth.agent, key_id=key_id)
+    def destroy(self, request: Request, key_id: str) -> Response:
+        key = selectors.usage_key_get(agent=self.agent, key_id=key_id)
         services.token_revoke(token=key)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

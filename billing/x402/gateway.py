@@ -1,7 +1,7 @@
 """x402 v2 for paid routes (SPEC §3.2 steps 4–5, §3.3). The only module that talks to a facilitator.
 
     body = payment_required(price_micros=…, resource_url=…, description=…)   # PaymentRequired dict
-    settled = settle_presented_payment(agent_id=…, header_value=…, …)      # or raises an ApiError
+    settled = settle_presented_payment(agent_id=…, header_value=…, …)      # or raises an DomainError
     payment_mark_booked(payment_id=settled.payment_id)                      # in the booking transaction
 
 A presented payment is decoded, matched against *our* requirements (payTo from settings, never
@@ -48,45 +48,38 @@ from x402.mechanisms.evm.types import ExactEIP3009Payload
 from accounts.models import Agent
 from billing.models import PaymentStatus, X402Payment
 from billing.money import usd_str
-from support_project.api.errors import ApiError
+from support_project.domain import InvalidInput, Unavailable, UpstreamFailed
+from support_project.domain import PaymentRequired as PaymentRequiredError  # x402 has its own PaymentRequired
 
 logger = logging.getLogger(__name__)
 
 SCHEME = "exact"
-EXPOSE_HEADERS = "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
 # A real PAYMENT-SIGNATURE is ~1.1 KB; anything far larger is not one of ours to parse.
 MAX_HEADER_CHARS = 8 * 1024
 PAYMENT_ALREADY_USED = "payment_already_used"
 REQUIREMENTS_MISMATCH = "payment_requirements_mismatch"
 
 
-class PaymentInvalid(ApiError):
-    status_code, code = 400, "PAYMENT_INVALID"
+class PaymentInvalid(InvalidInput):
+    code = "PAYMENT_INVALID"
     message = "The PAYMENT-SIGNATURE header is not a decodable x402 v2 exact/EIP-3009 payment."
 
 
-class PaymentRequiredError(ApiError):
-    """402 PAYMENT_REQUIRED with the SPEC §3.2 body keys in `extra` and the x402 headers."""
+class PaymentProviderUnavailable(Unavailable):
+    """The facilitator could not be reached; nothing was paid and the reservation is released."""
 
-    status_code, code = 402, "PAYMENT_REQUIRED"
-    message = "Payment required."
-
-
-class PaymentProviderUnavailable(ApiError):
-    """The facilitator could not be asked; nothing was paid and the reservation is released."""
-
-    status_code, code = 503, "PAYMENT_PROVIDER_UNAVAILABLE"
+    code = "PAYMENT_PROVIDER_UNAVAILABLE"
     message = "The payment facilitator is unavailable; nothing was charged. Retry the same payment later."
 
-    def __init__(self, message: str | None = None, *, status_code: int = 503, **kwargs: Any) -> None:
-        self.status_code = status_code
-        super().__init__(message, **kwargs)
+
+class PaymentProviderFailed(PaymentProviderUnavailable, UpstreamFailed):
+    """The facilitator answered with garbage or a 5xx (a bad gateway, not a pause); nothing was paid."""
 
 
-class PaymentOutcomePending(ApiError):
+class PaymentOutcomePending(UpstreamFailed):
     """Settle was sent but its outcome is unknown: the row stays `unknown` for x402_reconcile."""
 
-    status_code, code = 502, "PAYMENT_OUTCOME_PENDING"
+    code = "PAYMENT_OUTCOME_PENDING"
     message = (
         "The payment was sent for settlement but its outcome is not known yet; nothing was created. "
         "If it settled, the amount is credited to your virtual balance."
@@ -158,16 +151,9 @@ def payment_required_error(
     message: str | None = None,
     settle_response: SettleResponse | None = None,
 ) -> PaymentRequiredError:
-    """The SPEC §3.2 402: body keys in `extra`, the same PaymentRequired in PAYMENT-REQUIRED."""
+    """The SPEC §3.2 402: body keys in `extra`, the same PaymentRequired encoded for the PAYMENT-REQUIRED header."""
     body = payment_required(price_micros=price_micros, resource_url=resource_url, description=description, error=error)
     balance = Agent.objects.filter(id=agent_id).values_list("balance_micros", flat=True).first() or 0
-    headers = {
-        "PAYMENT-REQUIRED": encode_header(body),
-        "Access-Control-Expose-Headers": EXPOSE_HEADERS,
-        "Cache-Control": "no-store",
-    }
-    if settle_response is not None:
-        headers["PAYMENT-RESPONSE"] = encode_payment_response_header(settle_response)
     default = (
         f"This request costs ${usd_str(price_micros)} and the virtual balance can't cover it: "
         "pay with x402 (PAYMENT-SIGNATURE) or top up."
@@ -175,7 +161,8 @@ def payment_required_error(
     return PaymentRequiredError(
         message or default,
         details={} if billing_reason == "virtual_balance_insufficient" else {"reason": error},
-        headers=headers,
+        x402_required=encode_header(body),
+        x402_settlement=None if settle_response is None else encode_payment_response_header(settle_response),
         extra={
             "billing_reason": billing_reason,
             "price_usd": usd_str(price_micros),
@@ -337,10 +324,11 @@ def _mark_unknown(payment_id: str, error: str, tx: str) -> None:
 
 
 def _provider_error(exc: Exception, *, during: str) -> PaymentProviderUnavailable:
-    # Unreachable or too slow → 503 (try later); answered with garbage or a 5xx → 502 (bad gateway).
-    unreachable = isinstance(exc, httpx.TransportError)
+    # Unreachable or too slow → Unavailable (503: try later); garbage or a 5xx → UpstreamFailed (502).
     logger.warning("x402 facilitator %s failed: %r", during, exc)
-    return PaymentProviderUnavailable(status_code=503 if unreachable else 502, details={"during": during})
+    if isinstance(exc, httpx.TransportError):
+        return PaymentProviderUnavailable(details={"during": during})
+    return PaymentProviderFailed(details={"during": during})
 
 
 def payment_mark_booked(*, payment_id: str) -> None:

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
 from ..models import SessionKind
+from ..serializers import SessionOut
 
 
 class SessionListParams(StrictSerializer):
@@ -38,49 +39,10 @@ class MessageCreateIn(StrictSerializer):
         return unique_ids(value)
 
 
-class SupportRefOut(serializers.Serializer):
-    ticket_id = serializers.CharField()
-    number = serializers.IntegerField()
-    support_status = serializers.CharField()
-
-
-class SessionOut(serializers.Serializer):
-    id = serializers.CharField()
-    session_kind = serializers.CharField()
-    title = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    last_activity_at = serializers.DateTimeField()
-    last_message_preview = serializers.CharField()
-    support = SupportRefOut(allow_null=True)
+class AttachmentUploadIn(serializers.Serializer):
+    file = serializers.FileField(help_text="One file; at most ATTACHMENT_MAX_BYTES (10 MiB by default).")
 
 
 class SessionPageOut(serializers.Serializer):
     results = SessionOut(many=True)
     next_cursor = serializers.CharField(allow_null=True)
-
-
-class AttachmentOut(serializers.Serializer):
-    id = serializers.CharField(help_text="att_…")
-    filename = serializers.CharField()
-    content_type = serializers.CharField(help_text="Allow-listed type, else application/octet-stream.")
-    size = serializers.IntegerField()
-    sha256 = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-
-class MessageOut(serializers.Serializer):
-    id = serializers.CharField()
-    author = serializers.CharField()
-    author_name = serializers.CharField()
-    text = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    metadata = serializers.DictField()
-    attachments = AttachmentOut(many=True)
-
-
-class SessionDetailOut(SessionOut):
-    messages = MessageOut(many=True)
-
-
-class AttachmentUploadIn(serializers.Serializer):
-    file = serializers.FileField(help_text="One file; at most ATTACHMENT_MAX_BYTES (10 MiB by default).")

@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import require_scope
+from billing.paywall import to_response
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body
 
 from .. import selectors, services
-from .serializers import (
-    MessageCreateIn,
-    MessageOut,
-    SessionCreateIn,
-    SessionDetailOut,
-    SessionListParams,
-    SessionOut,
-    SessionPageOut,
-)
+from ..attachments.http import upload_from_request
+from ..models import Uploader
+from ..serializers import AttachmentOut, MessageOut, SessionDetailOut, SessionOut
+from .serializers import AttachmentUploadIn, MessageCreateIn, SessionCreateIn, SessionListParams, SessionPageOut
 
-SessionScopes = require_scope(Scope.CHAT, Scope.SUPPORT)
+IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                      description="≤255 chars; a retried upload replays the first answer for 24 h")
 
 
-class SessionsView(APIView):
-    permission_classes = [SessionScopes]
+class SessionViewSet(ApiViewSet):
+    # /api/v1/demo/sessions[/{session_id}[/messages]].
+
+    permission_classes = [require_scope(Scope.CHAT, Scope.SUPPORT)]
+    lookup_url_kwarg = "session_id"
 
     @extend_schema(
         summary="Your sessions, most recent activity first (the /demo sidebar)",
@@ -37,41 +39,49 @@ class SessionsView(APIView):
                     OpenApiParameter("cursor", str)],
         responses=SessionPageOut,
     )
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
         params = validate_body(SessionListParams, request.query_params.dict())
         page = paginate(
-            selectors.session_list_for_agent(agent=request.auth.agent, kind=params.get("kind")),
+            selectors.session_list_for_agent(agent=self.agent, kind=params.get("kind")),
             params=request.query_params, order=("-last_activity_at", "-id"),
-            serialize=lambda rows: [selectors.session_json(s) for s in rows],
+            serialize=lambda rows: SessionOut(rows, many=True).data,
         )
         return Response(page)
 
     @extend_schema(summary="Start an enrich chat", request=SessionCreateIn, responses={201: SessionOut})
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         data = validate_body(SessionCreateIn, request.data if request.data is not None else {})
-        session = services.enrich_session_create(agent=request.auth.agent, title=data.get("title", ""))
-        return Response(selectors.session_json(session), status=status.HTTP_201_CREATED)
-
-
-class SessionDetailView(APIView):
-    permission_classes = [SessionScopes]
+        session = services.enrich_session_create(agent=self.agent, title=data.get("title", ""))
+        return Response(SessionOut(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="A session and its messages (never internal notes)", responses=SessionDetailOut)
-    def get(self, request: Request, session_id: str) -> Response:
-        session = selectors.session_get_for_agent(agent=request.auth.agent, session_id=session_id)
-        messages = [selectors.message_json(m)
-                    for m in selectors.public_messages(session=session).prefetch_related("attachments")]
-        return Response({**selectors.session_json(session), "messages": messages})
-
-
-class SessionMessagesView(APIView):
-    permission_classes = [SessionScopes]
+    def retrieve(self, request: Request, session_id: str) -> Response:
+        session = selectors.session_get_for_agent(agent=self.agent, session_id=session_id)
+        messages = MessageOut(selectors.public_messages(session=session), many=True).data
+        return Response({**SessionOut(session).data, "messages": messages})
 
     @extend_schema(summary="Post a message (free); in a support thread it follows the ticket's status rules",
                    request=MessageCreateIn, responses={201: MessageOut})
-    def post(self, request: Request, session_id: str) -> Response:
-        session = selectors.session_get_for_agent(agent=request.auth.agent, session_id=session_id)
+    @action(detail=True, methods=["post"])
+    def messages(self, request: Request, session_id: str) -> Response:
+        session = selectors.session_get_for_agent(agent=self.agent, session_id=session_id)
         data = validate_body(MessageCreateIn, request.data)
         message = services.session_message_post(session=session, text=data["text"],
                                                 attachment_ids=data["attachments"])
-        return Response(selectors.message_json(message), status=status.HTTP_201_CREATED)
+        return Response(MessageOut(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="demo_sessions_attachments_create",
+        summary="Upload a file into one of your support threads (free); attach it with the next message",
+        request={"multipart/form-data": AttachmentUploadIn}, parameters=[IDEMPOTENCY_HEADER],
+        responses={201: AttachmentOut, 413: OpenApiResponse(description="PAYLOAD_TOO_LARGE: over the per-file "
+                                                                         "or per-ticket limit")},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[require_scope(Scope.SUPPORT)],
+            parser_classes=[MultiPartParser])
+    def attachments(self, request: Request, session_id: str) -> Response:
+        # The body is never parsed by DRF (MultiPartParser only documents it): the counting
+        # upload handler streams it within the limits, after the session is known to be ours.
+        session = selectors.session_get_for_agent(agent=self.agent, session_id=session_id)
+        stored = upload_from_request(request._request, session=session, uploader=Uploader.CUSTOMER)
+        return to_response(stored)

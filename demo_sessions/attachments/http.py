@@ -12,7 +12,7 @@ from django.http import FileResponse, HttpRequest
 
 from billing import idempotency
 from billing.idempotency import StoredResponse
-from support_project.api.errors import ValidationFailed
+from support_project.domain import InvalidInput
 
 from ..models import Attachment, DemoSession
 from .files import ALLOWED_CONTENT_TYPES, FALLBACK_CONTENT_TYPE, INLINE_IMAGE_TYPES, content_disposition
@@ -32,9 +32,9 @@ def read_single_file(request: HttpRequest, *, session: DemoSession) -> ReceivedF
     unknown = sorted(parsed.fields)
     if unknown:
         parsed.close()
-        raise ValidationFailed(details={name: ["Unknown field."] for name in unknown})
+        raise InvalidInput(details={name: ["Unknown field."] for name in unknown})
     if not parsed.files:
-        raise ValidationFailed("Send one file in a multipart part named `file`.",
+        raise InvalidInput("Send one file in a multipart part named `file`.",
                                details={FILE_FIELD: ["No file was submitted."]})
     return parsed.files[0]
 

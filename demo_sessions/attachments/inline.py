@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from support_project.api.errors import ValidationFailed
+from support_project.domain import InvalidInput
 
 from ..models import DemoSession, Uploader
 from .files import filename_problem
+from .received import ReceivedFile, too_large
 from .services import attachment_upload, attachments_discard
-from .uploads import ReceivedFile, too_large
 
 MAX_INLINE_FILES = 3
 T = TypeVar("T")
@@ -33,16 +33,16 @@ def decode_inline_file(*, index: int, item: dict[str, Any]) -> ReceivedFile:
     where = f"attachments[{index}]"
     problem = filename_problem(item["filename"])
     if problem is not None:
-        raise ValidationFailed(problem, details={f"{where}.filename": [problem]})
+        raise InvalidInput(problem, details={f"{where}.filename": [problem]})
     raw = item["content_base64"]
     if len(raw) > inline_base64_max_chars():
         raise too_large(settings.ATTACHMENT_INLINE_MAX_BYTES, "inline file")
     try:
         data = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ValidationFailed(details={f"{where}.content_base64": ["Not valid base64."]}) from exc
+        raise InvalidInput(details={f"{where}.content_base64": ["Not valid base64."]}) from exc
     if not data:
-        raise ValidationFailed("The file is empty.", details={f"{where}.content_base64": ["The file is empty."]})
+        raise InvalidInput("The file is empty.", details={f"{where}.content_base64": ["The file is empty."]})
     if len(data) > settings.ATTACHMENT_INLINE_MAX_BYTES:
         raise too_large(settings.ATTACHMENT_INLINE_MAX_BYTES, "inline file")
     return ReceivedFile.from_bytes(filename=item["filename"], declared_type=item.get("content_type") or "",

@@ -3,13 +3,12 @@ staff-uploaded files only once they are on a public message; another agent's id 
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from accounts.models import Agent
-from support_project.api.errors import NotFound
-from support_project.api.serializers import rfc3339
+from support_project.domain import NotFound
 
 from ..models import Attachment, Uploader
 
@@ -38,23 +37,5 @@ def attachments_of_session_total(*, session_id: str) -> int:
     return int(Attachment.objects.filter(session_id=session_id).aggregate(total=Sum("size"))["total"] or 0)
 
 
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
-    """The one shape: upload response, message bodies (REST, MCP) and webhook payloads."""
-    return {
-        "id": attachment.id,
-        "filename": attachment.filename,
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "sha256": attachment.sha256,
-        "created_at": rfc3339(attachment.created_at),
-    }
-
-
-def message_attachments_json(message: Any) -> list[dict[str, Any]]:
-    """A message's files in upload order; uses a prefetch of `attachments` when there is one."""
-    rows = sorted(message.attachments.all(), key=lambda a: (a.created_at, a.id))
-    return [attachment_json(a) for a in rows]
-
-
-def unattached_older_than(*, cutoff: Any) -> QuerySet[Attachment]:
+def unattached_older_than(*, cutoff: datetime) -> QuerySet[Attachment]:
     return Attachment.objects.filter(message__isnull=True, created_at__lt=cutoff)

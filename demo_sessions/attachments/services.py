@@ -19,14 +19,15 @@ from django.utils import timezone
 
 from billing import idempotency
 from billing.idempotency import StoredResponse
-from support_project.api.errors import ValidationFailed
+from support_project.domain import InvalidInput
 from support_project.ids import new_id
 
 from ..models import Attachment, DemoSession, SessionKind, Uploader
+from ..serializers import AttachmentOut
 from .files import stored_content_type
-from .selectors import attachment_json, attachments_of_session_total, unattached_older_than
+from .received import ReceivedFile, too_large
+from .selectors import attachments_of_session_total, unattached_older_than
 from .storage import attachment_storage, storage_key_for
-from .uploads import ReceivedFile, too_large
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def upload_fingerprint(*, path: str, received: ReceivedFile) -> str:
 
 def require_support_thread(session: DemoSession) -> None:
     if session.session_kind != SessionKind.SUPPORT:
-        raise ValidationFailed("Attachments go on support threads only.",
+        raise InvalidInput("Attachments go on support threads only.",
                                details={"session_id": ["Must be one of your support threads."]})
 
 
@@ -59,7 +60,7 @@ def attachment_upload(
     """
     require_support_thread(session)
     if received.size <= 0:
-        raise ValidationFailed("The file is empty.", details={"file": ["The file is empty."]})
+        raise InvalidInput("The file is empty.", details={"file": ["The file is empty."]})
     if received.size > settings.ATTACHMENT_MAX_BYTES:
         raise too_large(settings.ATTACHMENT_MAX_BYTES)
     attachment_id = new_id("att")
@@ -84,7 +85,7 @@ def attachment_upload(
                     size=received.size, sha256=received.sha256, storage_key=key, uploader=uploader,
                     staff_user=staff_user if uploader == Uploader.STAFF else None,
                 )
-                response = StoredResponse(201, attachment_json(attachment),
+                response = StoredResponse(201, dict(AttachmentOut(attachment).data),
                                           {"Location": f"/api/v1/attachments/{attachment.id}"})
                 if idempotency_key:
                     idempotency.store(agent_id=session.agent_id, key=idempotency_key, response=response)
@@ -112,13 +113,13 @@ def attachments_claim(*, session_id: str, attachment_ids: Sequence[str], uploade
         return []
     wanted = list(dict.fromkeys(attachment_ids))
     if len(wanted) > settings.ATTACHMENT_MAX_PER_MESSAGE:
-        raise ValidationFailed(details={"attachments": [
+        raise InvalidInput(details={"attachments": [
             f"Ensure this field has no more than {settings.ATTACHMENT_MAX_PER_MESSAGE} elements."]})
     rows = {a.id: a for a in Attachment.objects.select_for_update().filter(
         id__in=wanted, session_id=session_id, uploader=uploader, message__isnull=True).order_by("id")}
     missing = [i for i in wanted if i not in rows]
     if missing:
-        raise ValidationFailed(
+        raise InvalidInput(
             "Some attachments can't be added to this message.",
             details={"attachments": [f"{i}: not an unattached upload of this thread." for i in missing]},
         )

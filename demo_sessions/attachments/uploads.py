@@ -9,62 +9,23 @@ returns the received files; a failure closes (and so deletes) every temporary fi
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from dataclasses import dataclass, field
-from typing import IO, Any
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
-from support_project.api.errors import ApiError, PayloadTooLarge, ValidationFailed
+from support_project.api.errors import UnsupportedMediaType
 from support_project.api.upload_limits import MULTIPART_OVERHEAD_BYTES
+from support_project.domain import InvalidInput
 
 from .files import filename_problem
+from .received import ReceivedFile, too_large
 
-MEMORY_SPOOL_BYTES = 1024 * 1024
 
-
-class UnsupportedUpload(ApiError):
-    status_code, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+class UnsupportedUpload(UnsupportedMediaType):
     message = "Send the file as multipart/form-data with one part named `file`."
-
-
-def too_large(limit: int, what: str = "file") -> PayloadTooLarge:
-    mib = limit / (1024 * 1024)
-    return PayloadTooLarge(
-        f"The {what} is larger than the limit of {limit} bytes ({mib:g} MiB); nothing was stored.",
-        details={"file": [f"Ensure the {what} has at most {limit} bytes."]},
-    )
-
-
-@dataclass
-class ReceivedFile:
-    """One uploaded file, fully read and hashed, waiting in a temporary file."""
-
-    field_name: str
-    filename: str
-    declared_type: str
-    size: int = 0
-    digest: Any = field(default_factory=hashlib.sha256)
-    file: IO[bytes] = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=MEMORY_SPOOL_BYTES))
-
-    @property
-    def sha256(self) -> str:
-        return str(self.digest.hexdigest())
-
-    def close(self) -> None:
-        self.file.close()
-
-    @classmethod
-    def from_bytes(cls, *, filename: str, declared_type: str, data: bytes) -> ReceivedFile:
-        received = cls(field_name="file", filename=filename, declared_type=declared_type)
-        received.file.write(data)
-        received.file.seek(0)
-        received.size = len(data)
-        received.digest.update(data)
-        return received
 
 
 class _StrictMultiPartParser(MultiPartParser):
@@ -74,7 +35,7 @@ class _StrictMultiPartParser(MultiPartParser):
     def sanitize_file_name(self, file_name: str) -> str | None:
         problem = filename_problem(file_name)
         if problem is not None:
-            raise ValidationFailed(problem, details={"file": [problem]})
+            raise InvalidInput(problem, details={"file": [problem]})
         return file_name
 
 
@@ -101,12 +62,12 @@ class AttachmentUploadHandler(FileUploadHandler):
             raise too_large(min(self.max_file_bytes, self.max_total_bytes), self.total_label)
 
     def new_file(self, field_name: str, file_name: str, content_type: str, content_length: int | None,
-                 charset: str | None = None, content_type_extra: dict[str, str] | None = None) -> None:
+                 charset: str | None = None, content_type_extra: dict[str, bytes] | None = None) -> None:
         if field_name not in self.file_fields:
-            raise ValidationFailed(details={field_name: ["Unknown field."]})
+            raise InvalidInput(details={field_name: ["Unknown field."]})
         if len(self.received) >= self.max_files:
             reason = "Send exactly one file." if self.max_files == 1 else f"Send at most {self.max_files} files."
-            raise ValidationFailed(reason, details={field_name: [reason]})
+            raise InvalidInput(reason, details={field_name: [reason]})
         self.current = ReceivedFile(field_name=field_name, filename=file_name, declared_type=content_type or "")
         self.received.append(self.current)
 
@@ -122,12 +83,11 @@ class AttachmentUploadHandler(FileUploadHandler):
         self.current.file.write(raw_data)
         return None
 
-    def file_complete(self, file_size: int) -> ReceivedFile | None:
-        if self.current is None:
-            return None
-        done, self.current = self.current, None
-        done.file.seek(0)
-        return done
+    def file_complete(self, file_size: int) -> None:
+        # The files are kept in `received` (not request.FILES): nothing else should open them.
+        if self.current is not None:
+            self.current.file.seek(0)
+            self.current = None
 
     def close_all(self) -> None:
         for received in self.received:
@@ -158,7 +118,7 @@ def read_upload(request: HttpRequest, *, file_fields: tuple[str, ...], max_files
         post, _files = parser.parse()
     except MultiPartParserError as exc:
         handler.close_all()
-        raise ValidationFailed("The multipart body could not be parsed.",
+        raise InvalidInput("The multipart body could not be parsed.",
                                details={"file": ["Malformed multipart/form-data body."]}) from exc
     except BaseException:
         handler.close_all()
@@ -168,5 +128,5 @@ def read_upload(request: HttpRequest, *, file_fields: tuple[str, ...], max_files
     for received in handler.received:
         if received.size == 0:
             handler.close_all()
-            raise ValidationFailed("The file is empty.", details={received.field_name: ["The file is empty."]})
+            raise InvalidInput("The file is empty.", details={received.field_name: ["The file is empty."]})
     return ParsedUpload(files=list(handler.received), fields={key: post.getlist(key) for key in post})

@@ -1,7 +1,8 @@
-"""The one error shape of SPEC §1 and the exceptions that produce it.
+"""The one error shape of SPEC §1, and the one place domain errors become HTTP.
 
 Every 4xx/5xx under /api/ is `{"code", "message", "details", "request_id"}`. Services raise
-`ApiError` subclasses (or DRF's own exceptions); `exception_handler` turns them into the envelope.
+`support_project.domain` errors (views may also raise DRF's own exceptions); `exception_handler`
+maps them to a status and the envelope. The chat tools and the MCP server use `error_body`.
 """
 
 from __future__ import annotations
@@ -14,64 +15,73 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 
+from support_project.domain import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PaymentRequired,
+    TooLarge,
+    Unavailable,
+    Unprocessable,
+    UpstreamFailed,
+)
+
 logger = logging.getLogger(__name__)
 
-
-class ApiError(Exception):
-    """An error a client can act on. Subclass per code; raise anywhere below a view."""
-
-    status_code = 400
-    code = "VALIDATION_ERROR"
-    message = "The request is invalid."
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        details: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        self.message = message or self.message
-        self.details = details or {}
-        self.headers = headers or {}
-        # Extra top-level keys for codes whose body the SPEC extends (e.g. PAYMENT_REQUIRED).
-        self.extra = extra or {}
-        super().__init__(self.message)
+EXPOSE_PAYMENT_HEADERS = "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
 
 
-class ValidationFailed(ApiError):
-    status_code, code, message = 400, "VALIDATION_ERROR", "The request body is invalid."
+class PayloadTooLarge(TooLarge):
+    """Raised by the API edge only (parser, body guard): the body is over API_MAX_BODY_BYTES."""
+
+    message = "The request body is larger than 64 KiB."
 
 
-class NotFound(ApiError):
-    status_code, code, message = 404, "NOT_FOUND", "Not found."
+class UnsupportedMediaType(DomainError):
+    """Raised by the API edge only: a body in a media type the route doesn't read."""
+
+    code, message = "UNSUPPORTED_MEDIA_TYPE", "This route does not read bodies of that media type."
 
 
-class Conflict(ApiError):
-    status_code = 409
-
-    def __init__(self, code: str, message: str, **kwargs: Any) -> None:
-        self.code = code
-        super().__init__(message, **kwargs)
-
-
-class InsufficientScope(ApiError):
-    status_code, code = 403, "INSUFFICIENT_SCOPE"
-    message = "This token lacks the scope this operation needs."
-
-
-class StaffOnly(ApiError):
-    status_code, code, message = 403, "STAFF_ONLY", "This route is for staff tokens only."
+# The one mapping from domain errors to HTTP status codes (first match wins: subclasses first).
+_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 400),
+    (PaymentRequired, 402),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (TooLarge, 413),
+    (UnsupportedMediaType, 415),
+    (Unprocessable, 422),
+    (UpstreamFailed, 502),
+    (Unavailable, 503),
+)
 
 
-class AgentTokenRequired(ApiError):
-    status_code, code = 402, "AGENT_TOKEN_REQUIRED"
-    message = "This is a paid route: send an agent bearer token (Authorization: Bearer 411_…)."
+def status_of(exc: DomainError) -> int:
+    return next((status for klass, status in _STATUS if isinstance(exc, klass)), 400)
 
 
-class PayloadTooLarge(ApiError):
-    status_code, code, message = 413, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB."
+def error_body(exc: DomainError) -> dict[str, Any]:
+    """The SPEC §1 envelope of a domain error without `request_id`: REST adds it; the chat tools
+    and the MCP server return exactly this as their error payload."""
+    return {"code": exc.code, "message": exc.message, "details": exc.details, **exc.extra}
+
+
+def headers_of(exc: DomainError) -> dict[str, str]:
+    if not isinstance(exc, PaymentRequired) or exc.x402_required is None:
+        return {}
+    headers = {"PAYMENT-REQUIRED": exc.x402_required, "Access-Control-Expose-Headers": EXPOSE_PAYMENT_HEADERS,
+               "Cache-Control": "no-store"}
+    if exc.x402_settlement is not None:
+        headers["PAYMENT-RESPONSE"] = exc.x402_settlement
+    return headers
+
+
+def domain_error_response(request: Any, exc: DomainError) -> JsonResponse:
+    return error_response(request, status_of(exc), exc.code, exc.message, exc.details, headers_of(exc), exc.extra)
 
 
 def request_id_of(request: Any) -> str:
@@ -128,8 +138,8 @@ _DRF_CODES: dict[type, tuple[int, str, str]] = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
     request = context.get("request")
-    if isinstance(exc, ApiError):
-        return error_response(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers, exc.extra)
+    if isinstance(exc, DomainError):
+        return domain_error_response(request, exc)
     if isinstance(exc, Http404):
         return error_response(request, 404, "NOT_FOUND", "Not found.")
     if isinstance(exc, DjangoPermissionDenied):
@@ -156,7 +166,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
 
 
 def payload_too_large(request: HttpRequest | Any) -> JsonResponse:
-    return error_response(request, PayloadTooLarge.status_code, PayloadTooLarge.code, PayloadTooLarge.message)
+    return domain_error_response(request, PayloadTooLarge())
 
 
 def internal_error(request: HttpRequest | Any) -> JsonResponse:

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .errors import ValidationFailed
+from support_project.domain import InvalidInput
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -28,7 +28,7 @@ def parse_limit(raw: str | None) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= MAX_LIMIT:
-        raise ValidationFailed("limit must be an integer from 1 to 100.", details={"limit": ["Must be 1–100."]})
+        raise InvalidInput("limit must be an integer from 1 to 100.", details={"limit": ["Must be 1–100."]})
     return value
 
 
@@ -47,7 +47,7 @@ def _decode(cursor: str, first_is_datetime: bool) -> list[Any]:
             values[0] = datetime.fromisoformat(values[0])
         return values
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed("cursor is invalid.", details={"cursor": ["Invalid cursor."]}) from exc
+        raise InvalidInput("cursor is invalid.", details={"cursor": ["Invalid cursor."]}) from exc
 
 
 def paginate(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["code", "message", "details", "request_id"],
@@ -29,3 +31,22 @@ def postprocess_error_responses(result: dict[str, Any], generator: Any, request:
             responses.setdefault("4XX", {"description": "Client error (SPEC §1 envelope).", **error_ref})
             responses.setdefault("5XX", {"description": "Server or dependency error (SPEC §1 envelope).", **error_ref})
     return result
+
+
+class ApiAutoSchema(AutoSchema):
+    """The schema class of every API viewset.
+
+    A collection answers an object (`{"results", "next_cursor"}`), never a bare array, so nothing is
+    wrapped in an array; a GET on a collection — the `list` action, or an action declared with
+    `is_collection=True` — is `…_list` rather than `…_retrieve`, as the operation ids always were.
+    """
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+    def get_operation_id(self) -> str:
+        operation_id = str(super().get_operation_id())
+        collection = getattr(self.view, "action", None) == "list" or getattr(self.view, "is_collection", False)
+        if self.method == "GET" and collection:
+            return operation_id.removesuffix("_retrieve") + "_list"
+        return operation_id

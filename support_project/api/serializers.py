@@ -42,12 +42,6 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-def rfc3339(value: Any) -> str:
-    """A datetime as DRF renders it (…Z for UTC), for bodies built before rendering (stored replies)."""
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def reject_body(data: Any) -> None:
     """For POSTs that take no body: anything sent is an error, not silently ignored."""
     if not data:

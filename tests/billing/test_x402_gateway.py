@@ -26,6 +26,8 @@ from accounts.models import Agent
 from billing.models import LedgerEntry, PaymentStatus, X402Payment
 from billing.x402 import gateway, reconcile
 from billing.x402.facilitator_app import FacilitatorOptions, RunningFacilitator
+from support_project.api.errors import headers_of, status_of
+from support_project.domain import PaymentRequired
 from tests.conftest import AgentPersona, make_agent
 from tests.x402_support import (
     address_of,
@@ -87,15 +89,15 @@ def decode_b64(value: str) -> dict[str, Any]:
     return json.loads(base64.b64decode(value))
 
 
-def assert_402(exc: gateway.PaymentRequiredError, *, error: str) -> None:
-    assert exc.status_code == 402
+def assert_402(exc: PaymentRequired, *, error: str) -> None:
+    assert status_of(exc) == 402
     assert exc.code == "PAYMENT_REQUIRED"
     assert exc.extra["billing_reason"] == "x402_payment_rejected"
     assert exc.extra["price_usd"] == "0.01"
     assert exc.extra["virtual_balance_usd"] == "0.00"
     assert exc.extra["x402"] == {**required(), "error": error}
-    assert decode_b64(exc.headers["PAYMENT-REQUIRED"]) == exc.extra["x402"]
-    assert exc.headers["Access-Control-Expose-Headers"] == "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
+    assert decode_b64(headers_of(exc)["PAYMENT-REQUIRED"]) == exc.extra["x402"]
+    assert headers_of(exc)["Access-Control-Expose-Headers"] == "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
 
 
 def authorization(header: str) -> dict[str, Any]:
@@ -129,13 +131,13 @@ def test_it_builds_the_balance_too_low_402(broke: AgentPersona) -> None:
         agent_id=broke.agent.id, price_micros=PRICE, resource_url=URL, description=DESCRIPTION,
         error="Payment required", billing_reason="virtual_balance_insufficient",
     )
-    assert (exc.status_code, exc.code, exc.details) == (402, "PAYMENT_REQUIRED", {})
+    assert (status_of(exc), exc.code, exc.details) == (402, "PAYMENT_REQUIRED", {})
     assert exc.extra == {
         "billing_reason": "virtual_balance_insufficient", "price_usd": "0.01", "virtual_balance_usd": "0.00",
         "x402": required() | {"error": "Payment required"},
     }
-    assert decode_b64(exc.headers["PAYMENT-REQUIRED"]) == exc.extra["x402"]
-    assert exc.headers["Access-Control-Expose-Headers"] == "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
+    assert decode_b64(headers_of(exc)["PAYMENT-REQUIRED"]) == exc.extra["x402"]
+    assert headers_of(exc)["Access-Control-Expose-Headers"] == "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
 
 
 # ---- paying ----
@@ -177,7 +179,7 @@ def test_the_same_payment_twice_is_already_used(broke: AgentPersona, facilitator
     header = make_payment_header(required())
     pay(broke, header)
 
-    with pytest.raises(gateway.PaymentRequiredError) as exc_info:
+    with pytest.raises(PaymentRequired) as exc_info:
         pay(broke, header)
 
     assert_402(exc_info.value, error="payment_already_used")
@@ -192,7 +194,7 @@ def test_the_same_payment_twice_is_already_used(broke: AgentPersona, facilitator
 def test_an_undecodable_header_is_payment_invalid(broke: AgentPersona, facilitator: RunningFacilitator, header: str) -> None:
     with pytest.raises(gateway.PaymentInvalid) as exc_info:
         pay(broke, header)
-    assert (exc_info.value.status_code, exc_info.value.code) == (400, "PAYMENT_INVALID")
+    assert (status_of(exc_info.value), exc_info.value.code) == (400, "PAYMENT_INVALID")
     assert X402Payment.objects.count() == 0
     assert facilitator.options.calls == []
 
@@ -220,7 +222,7 @@ def test_a_payment_for_other_requirements_is_402(
 ) -> None:
     header = make_payment_header(required(**{field: value}))
 
-    with pytest.raises(gateway.PaymentRequiredError) as exc_info:
+    with pytest.raises(PaymentRequired) as exc_info:
         pay(broke, header)
 
     assert_402(exc_info.value, error="payment_requirements_mismatch")
@@ -230,7 +232,7 @@ def test_a_payment_for_other_requirements_is_402(
 
 
 def rejected_by_facilitator(agent: AgentPersona, header: str, reason: str, fac: RunningFacilitator) -> None:
-    with pytest.raises(gateway.PaymentRequiredError) as exc_info:
+    with pytest.raises(PaymentRequired) as exc_info:
         pay(agent, header)
     assert_402(exc_info.value, error=reason)
     assert exc_info.value.details == {"reason": reason}
@@ -283,13 +285,13 @@ def test_a_failed_settle_is_402_with_a_payment_response(broke: AgentPersona, set
     options.before_settle = lambda: fac.chain.set_balance(address_of(key), 0)  # spent elsewhere meanwhile
     settings.X402_FACILITATOR_URL = fac.url
     try:
-        with pytest.raises(gateway.PaymentRequiredError) as exc_info:
+        with pytest.raises(PaymentRequired) as exc_info:
             pay(broke, make_payment_header(required(), key))
     finally:
         fac.stop()
 
     assert_402(exc_info.value, error="invalid_exact_evm_insufficient_balance")
-    response = decode_b64(exc_info.value.headers["PAYMENT-RESPONSE"])
+    response = decode_b64(headers_of(exc_info.value)["PAYMENT-RESPONSE"])
     assert (response["success"], response["errorReason"], response["transaction"]) == (
         False, "invalid_exact_evm_insufficient_balance", "",
     )
@@ -308,7 +310,7 @@ def test_a_facilitator_that_is_down_is_503_and_releases(broke: AgentPersona, set
     with pytest.raises(gateway.PaymentProviderUnavailable) as exc_info:
         pay(broke, header)
 
-    assert (exc_info.value.status_code, exc_info.value.code) == (503, "PAYMENT_PROVIDER_UNAVAILABLE")
+    assert (status_of(exc_info.value), exc_info.value.code) == (503, "PAYMENT_PROVIDER_UNAVAILABLE")
     assert exc_info.value.details == {"during": "verify"}
     assert X402Payment.objects.count() == 0  # released: the same payment may be presented again
 
@@ -319,7 +321,7 @@ def test_a_facilitator_timing_out_on_verify_is_503_and_releases(broke: AgentPers
         settings.X402_FACILITATOR_URL = url
         with pytest.raises(gateway.PaymentProviderUnavailable) as exc_info:
             pay(broke, make_payment_header(required()))
-    assert exc_info.value.status_code == 503
+    assert status_of(exc_info.value) == 503
     assert X402Payment.objects.count() == 0
 
 
@@ -330,7 +332,7 @@ def test_a_facilitator_500_on_verify_is_502_and_releases(broke: AgentPersona, se
     try:
         with pytest.raises(gateway.PaymentProviderUnavailable) as exc_info:
             pay(broke, header)
-        assert (exc_info.value.status_code, exc_info.value.code) == (502, "PAYMENT_PROVIDER_UNAVAILABLE")
+        assert (status_of(exc_info.value), exc_info.value.code) == (502, "PAYMENT_PROVIDER_UNAVAILABLE")
         assert X402Payment.objects.count() == 0
 
         fac.options.verify_status = None  # back up: the released payment goes through
@@ -348,7 +350,7 @@ def test_a_settle_that_times_out_is_pending_and_reconciles_to_a_credit(broke: Ag
     try:
         with pytest.raises(gateway.PaymentOutcomePending) as exc_info:
             pay(broke, make_payment_header(required(), key))
-        assert (exc_info.value.status_code, exc_info.value.code) == (502, "PAYMENT_OUTCOME_PENDING")
+        assert (status_of(exc_info.value), exc_info.value.code) == (502, "PAYMENT_OUTCOME_PENDING")
         payment = X402Payment.objects.get()
         assert (payment.status, payment.transaction) == (PaymentStatus.UNKNOWN, "")
         assert payment.error.startswith("settle ReadTimeout")
@@ -404,7 +406,7 @@ def test_a_settled_payment_whose_booking_died_is_credited(broke: AgentPersona, f
 
 
 def test_booking_an_unsettled_payment_is_refused(broke: AgentPersona, facilitator: RunningFacilitator) -> None:
-    with pytest.raises(gateway.PaymentRequiredError):
+    with pytest.raises(PaymentRequired):
         pay(broke, make_payment_header(required(), tamper=lambda d: d["payload"]["authorization"].update(value="1")))
     with pytest.raises(RuntimeError, match="is not settled"):
         gateway.payment_mark_booked(payment_id=X402Payment.objects.get().id)
@@ -418,7 +420,7 @@ def test_concurrent_presentations_of_one_payment_settle_once(broke: AgentPersona
         barrier.wait()
         try:
             return "settled" if pay(broke, header).payment_id else "?"
-        except gateway.PaymentRequiredError as exc:
+        except PaymentRequired as exc:
             return exc.extra["x402"]["error"]
         finally:
             connections.close_all()

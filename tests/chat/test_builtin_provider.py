@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demo_sessions.chat.builtin import SUBJECT_MAX, Intent, intent_classify, subject_infer
+from agent.chat.builtin import SUBJECT_MAX, Intent, intent_classify, subject_infer
 
 EXPORT = "file a support ticket — my export times out after 30 seconds, expected a CSV"
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from agent.tools import REGISTRY
 from billing.models import LedgerEntry
 from demo_sessions.models import Message
-from demo_sessions.tools import REGISTRY
 from tests.llm_stub import garbage, hang, server_error, text_response, tool_call_response
 from tickets.models import Ticket
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cookbook.selectors import Recipe, SearchHit, recipe_list, recipe_read, recipe_search
-from support_project.api.errors import NotFound
+from support_project.domain import NotFound
 
 REQUIRED_SLUGS = {
     "support_tickets", "api_integrations", "connect_wizards", "event_callbacks",
@@ -45,7 +45,7 @@ def test_it_reads_a_recipe_and_raises_not_found_for_unknown_slugs() -> None:
     with pytest.raises(NotFound) as exc:
         recipe_read(slug="no_such_recipe")
     assert exc.value.code == "NOT_FOUND"
-    assert exc.value.status_code == 404
+    assert isinstance(exc.value, NotFound)
 
 
 def test_it_ranks_event_callbacks_first_for_webhook_signature() -> None:

@@ -1,4 +1,5 @@
-"""Every JSON API route, read from the URL confs (not hand-picked), with the methods its view serves."""
+"""Every JSON API route, read from the URL confs (not hand-picked), with the methods its view serves
+(an APIView's handler methods, or a ViewSet route's method → action map)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ def api_routes() -> list[Route]:
         view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
         if view_class is None:
             raise AssertionError(f"{raw}: a function view under /api/ — the matrix can't see its methods")
-        methods = tuple(m.upper() for m in HTTP_METHODS if callable(getattr(view_class, m, None)))
+        actions = getattr(callback, "actions", None)  # a ViewSet route: {method: action}
+        if actions is not None:
+            methods = tuple(m.upper() for m in HTTP_METHODS if m in actions)
+        else:
+            methods = tuple(m.upper() for m in HTTP_METHODS if callable(getattr(view_class, m, None)))
         routes.append(Route(_CONVERTER.sub(r"{\1}", raw), tuple(_CONVERTER.findall(raw)), methods))
     return routes

@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 
 from accounts.selectors import principal_for_token
 from accounts.services import staff_token_create
+from agent.tools import REGISTRY, ToolContext, tool_call
 from demo_sessions.models import Message
-from demo_sessions.tools import REGISTRY, ToolContext, tool_call
 from tests.conftest import make_agent
 from tests.webhook_receiver import WebhookReceiver
 from tickets import bounty, operators

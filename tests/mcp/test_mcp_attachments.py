@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from agent.tools import REGISTRY
 from demo_sessions.models import Attachment, Message
-from demo_sessions.tools import REGISTRY
 from tests.conftest import make_agent
 
 from .conftest import call

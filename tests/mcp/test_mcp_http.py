@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from demo_sessions.tools import REGISTRY
+from agent.tools import REGISTRY
 from tests.conftest import make_agent
 
 from .conftest import call, with_client

@@ -17,7 +17,7 @@ from django.utils import timezone
 from mcp import Client, StdioServerParameters
 
 from accounts.models import ApiToken
-from demo_sessions.tools import REGISTRY
+from agent.tools import REGISTRY
 from tests.conftest import make_agent
 
 pytestmark = pytest.mark.django_db(transaction=True)

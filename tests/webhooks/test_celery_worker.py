@@ -65,7 +65,7 @@ def test_a_real_worker_delivers_after_commit(broker, agent_a, local_targets, rec
 def test_the_broker_being_down_at_emit_time_loses_nothing(broker, agent_a, local_targets, receiver, caplog):
     subscribe(agent_a, receiver.url())
     _switch_broker(broker, url=DEAD_BROKER, eager=False)
-    with caplog.at_level(logging.WARNING, logger="webhooks.services"):
+    with caplog.at_level(logging.WARNING, logger="support_project.taskqueue"):
         with transaction.atomic():  # stands in for the ticket request's transaction
             event = event_emit(agent_id=agent_a.agent.id, event_type="support.ticket_created", data={"n": 2})
         # The commit went through; queueing failed and was logged, not raised.

@@ -1,8 +1,8 @@
 """Request bodies and response shapes of the staff API (SPEC §6).
 
-Responses are built by plain functions (no per-row queries: everything they touch is
-select_related by the selectors in tickets/search.py); the serializer classes document them in
-OpenAPI and validate request bodies (unknown fields are 400s).
+The response serializers render at run time and document OpenAPI; they make no queries of their
+own: everything they touch is select_related by the selectors in tickets/search.py. Request
+serializers are strict (unknown fields are 400s).
 """
 
 from __future__ import annotations
@@ -11,19 +11,17 @@ from typing import Any
 
 from rest_framework import serializers
 
-from billing.money import usd_str
-from demo_sessions.api.serializers import MessageOut, attachment_ids_field, unique_ids
-from demo_sessions.attachments.selectors import message_attachments_json
-from demo_sessions.models import Message
+from billing.serializers import UsdField
+from demo_sessions.api.serializers import attachment_ids_field, unique_ids
+from demo_sessions.serializers import MessageOut
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
 from ..bounty import DECISIONS, MAX_NOTE_CHARS
-from ..models import Category, Priority, Ticket, TicketStatus
+from ..models import Category, Priority, TicketStatus
 from ..operators import MAX_REPLY_CHARS
 from ..search import MAX_QUERY_CHARS, Transcript
-from ..selectors import bounty_json
+from ..serializers import BountyOut
 from ..status import Actor, allowed_transitions
-from .serializers import BountyOut
 
 # --- request bodies and query parameters ---------------------------------------------------------
 
@@ -73,106 +71,47 @@ class BountyIn(StrictSerializer):
 # --- response shapes ----------------------------------------------------------------------------
 
 
-def staff_bounty_json(ticket: Ticket) -> dict[str, Any] | None:
-    base = bounty_json(ticket)
-    if base is None:
-        return None
-    decided_by = ticket.bounty_decided_by.get_username() if ticket.bounty_decided_by_id else None
-    return {**base, "decided_by": decided_by, "decided_at": ticket.bounty_decided_at, "note": ticket.bounty_note}
-
-
-def staff_ticket_row(ticket: Ticket) -> dict[str, Any]:
-    """One inbox row. Needs `agent` and `assignee` select_related (no query of its own)."""
-    return {
-        "ticket_id": ticket.public_id,
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "category": ticket.category,
-        "support_status": ticket.status,
-        "priority": ticket.priority,
-        "agent": {"id": ticket.agent_id, "name": ticket.agent.name},
-        "assignee": ticket.assignee.get_username() if ticket.assignee_id else None,
-        "created_at": ticket.created_at,
-        "last_activity_at": ticket.last_activity_at,
-        "message_count": ticket.message_count,
-        "bounty": bounty_json(ticket),
-        "awaiting_operator_reply": ticket.awaiting_operator,
-    }
-
-
-def staff_message_json(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "author": message.author,
-        "author_name": message.author_name,
-        "internal": message.internal,
-        "text": message.text,
-        "created_at": message.created_at,
-        "metadata": message.metadata,
-        "attachments": message_attachments_json(message),
-    }
-
-
-def staff_ticket_json(ticket: Ticket) -> dict[str, Any]:
-    """The ticket without its transcript: after PATCH/bounty, and inside the detail."""
-    return {
-        **staff_ticket_row(ticket),
-        "agent": {"id": ticket.agent_id, "name": ticket.agent.name,
-                  "virtual_balance_usd": usd_str(ticket.agent.balance_micros)},
-        "body": ticket.body,
-        "updated_at": ticket.updated_at,
-        "support_session_id": ticket.support_session_id,
-        "source_session_id": ticket.source_session_id,
-        "billing": {"charged_usd": usd_str(ticket.charged_micros), "payment_method": ticket.payment_method},
-        "bounty": staff_bounty_json(ticket),
-        "allowed_transitions": allowed_transitions(ticket.status, Actor.STAFF),
-    }
-
-
-def staff_transcript_json(transcript: Transcript) -> dict[str, Any]:
-    source = transcript.source_session
-    return {
-        **staff_ticket_json(transcript.ticket),
-        "messages": [staff_message_json(m) for m in transcript.messages],
-        "source_session": None if source is None else {
-            "id": source.id, "title": source.title, "session_kind": source.session_kind,
-            "messages": [staff_message_json(m) for m in transcript.source_messages],
-        },
-    }
-
-
-# --- OpenAPI documentation of the shapes above -------------------------------------------------------
-
-
 class AgentRefOut(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
 
 
 class AgentBalanceOut(AgentRefOut):
-    virtual_balance_usd = serializers.CharField()
+    virtual_balance_usd = UsdField(source="balance_micros")
 
 
 class BountyStaffOut(BountyOut):
+    # The customer's bounty plus who decided, when, and the operator's note.
+
     decided_by = serializers.CharField(allow_null=True, required=False)
     decided_at = serializers.DateTimeField(allow_null=True, required=False)
     note = serializers.CharField(required=False)
 
+    def to_representation(self, instance: Any) -> Any:
+        base = super().to_representation(instance)
+        if base is None:
+            return None
+        decided_by = instance.bounty_decided_by.get_username() if instance.bounty_decided_by_id else None
+        decided_at = serializers.DateTimeField().to_representation(instance.bounty_decided_at)
+        return {**base, "decided_by": decided_by, "decided_at": decided_at, "note": instance.bounty_note}
+
 
 class StaffTicketRowOut(serializers.Serializer):
-    ticket_id = serializers.CharField()
+    # One inbox row. Needs `agent` and `assignee` select_related.
+
+    ticket_id = serializers.CharField(source="public_id")
     number = serializers.IntegerField()
     subject = serializers.CharField()
     category = serializers.CharField()
-    support_status = serializers.CharField()
+    support_status = serializers.CharField(source="status")
     priority = serializers.CharField()
     agent = AgentRefOut()
-    assignee = serializers.CharField(allow_null=True)
+    assignee = serializers.CharField(source="assignee.username", allow_null=True)
     created_at = serializers.DateTimeField()
     last_activity_at = serializers.DateTimeField()
     message_count = serializers.IntegerField()
-    bounty = BountyStaffOut(allow_null=True)
-    awaiting_operator_reply = serializers.BooleanField()
+    bounty = BountyOut(source="*", allow_null=True)
+    awaiting_operator_reply = serializers.BooleanField(source="awaiting_operator")
 
 
 class StaffTicketPageOut(serializers.Serializer):
@@ -181,7 +120,7 @@ class StaffTicketPageOut(serializers.Serializer):
 
 
 class BillingOut(serializers.Serializer):
-    charged_usd = serializers.CharField()
+    charged_usd = UsdField(source="charged_micros")
     payment_method = serializers.CharField()
 
 
@@ -199,18 +138,38 @@ class SourceSessionOut(serializers.Serializer):
 
 
 class StaffTicketOut(StaffTicketRowOut):
+    # The ticket without its transcript: after PATCH/reply/bounty, and inside the detail.
+
     agent = AgentBalanceOut()
     body = serializers.CharField()
     updated_at = serializers.DateTimeField()
     support_session_id = serializers.CharField()
     source_session_id = serializers.CharField(allow_null=True)
-    billing = BillingOut()
-    allowed_transitions = serializers.ListField(child=serializers.CharField())
+    billing = BillingOut(source="*")
+    bounty = BountyStaffOut(source="*", allow_null=True)
+    allowed_transitions = serializers.SerializerMethodField()
+
+    def get_allowed_transitions(self, ticket: Any) -> list[str]:
+        return allowed_transitions(ticket.status, Actor.STAFF)
 
 
 class StaffTranscriptOut(StaffTicketOut):
+    # Reads a `search.Transcript`: the ticket, its whole thread, and the enrich chat it came from.
+
     messages = StaffMessageOut(many=True)
     source_session = SourceSessionOut(allow_null=True)
+
+    def to_representation(self, instance: Any) -> Any:
+        transcript: Transcript = instance
+        source = transcript.source_session
+        return {
+            **StaffTicketOut(transcript.ticket).data,
+            "messages": StaffMessageOut(transcript.messages, many=True).data,
+            "source_session": None if source is None else SourceSessionOut({
+                "id": source.id, "title": source.title, "session_kind": source.session_kind,
+                "messages": transcript.source_messages,
+            }).data,
+        }
 
 
 class ReplyOut(serializers.Serializer):

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
 from ..models import Category, TicketStatus
+from ..serializers import TicketOut
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -29,39 +30,6 @@ class TicketListParams(StrictSerializer):
     cursor = serializers.CharField(required=False)
 
 
-class BountyOut(serializers.Serializer):
-    eligible = serializers.BooleanField()
-    status = serializers.CharField()
-    amount_usd = serializers.CharField()
-
-
-class _TicketCommonOut(serializers.Serializer):
-    ticket_id = serializers.CharField()
-    number = serializers.IntegerField()
-    support_session_id = serializers.CharField()
-    open_url = serializers.CharField()
-    support_status = serializers.CharField()
-    category = serializers.CharField()
-    subject = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    charged_usd = serializers.CharField()
-    payment_method = serializers.CharField()
-    bounty = BountyOut(allow_null=True)
-    allowed_transitions = serializers.ListField(child=serializers.CharField())
-
-
-class TicketCreatedOut(_TicketCommonOut):
-    virtual_balance_usd = serializers.CharField()
-
-
-class TicketOut(_TicketCommonOut):
-    body = serializers.CharField()
-    priority = serializers.CharField()
-    updated_at = serializers.DateTimeField()
-    last_activity_at = serializers.DateTimeField()
-    source_session_id = serializers.CharField(allow_null=True)
-
-
 class TicketPageOut(serializers.Serializer):
     results = TicketOut(many=True)
     next_cursor = serializers.CharField(allow_null=True)
@@ -79,5 +47,3 @@ class PaymentRequiredOut(serializers.Serializer):
     virtual_balance_usd = serializers.CharField(required=False, help_text=_ONLY_PAYMENT_REQUIRED)
     x402 = serializers.DictField(required=False, help_text=_ONLY_PAYMENT_REQUIRED)
     request_id = serializers.CharField()
-
-

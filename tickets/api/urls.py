@@ -1,9 +1,8 @@
-from django.urls import path
+from support_project.api.routers import ApiRouter
 
 from . import views
 
-urlpatterns = [
-    path("support/tickets", views.TicketsView.as_view(), name="support-tickets"),
-    path("support/tickets/<str:ticket_id>", views.TicketDetailView.as_view(), name="support-ticket"),
-    path("support/tickets/<str:ticket_id>/close", views.TicketCloseView.as_view(), name="support-ticket-close"),
-]
+router = ApiRouter()
+router.register("support/tickets", views.TicketViewSet, basename="support-tickets")
+
+urlpatterns = router.urls

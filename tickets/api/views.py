@@ -1,13 +1,15 @@
-"""Customer ticket API (SPEC §4.1, §4.2). Thin: validate, call a service or selector, shape JSON."""
+"""Customer ticket API (SPEC §4.1, §4.2). Thin: validate, call a service or selector, render TicketOut."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import paid_route, require_scope
 from billing import idempotency
@@ -15,12 +17,13 @@ from billing.money import usd_str
 from billing.paywall import to_response
 from demo_sessions.models import SessionKind
 from demo_sessions.selectors import session_get_for_agent
-from support_project.api.errors import NotFound, ValidationFailed
 from support_project.api.pagination import paginate
 from support_project.api.serializers import reject_body, validate_body
+from support_project.domain import InvalidInput, NotFound
 
 from .. import selectors, services
-from .serializers import PaymentRequiredOut, TicketCreatedOut, TicketCreateIn, TicketListParams, TicketOut, TicketPageOut
+from ..serializers import TicketCreatedOut, TicketOut
+from .serializers import PaymentRequiredOut, TicketCreateIn, TicketListParams, TicketPageOut
 
 PAYMENT_INFO = {
     "protocols": ["x402"],
@@ -30,9 +33,13 @@ PAYMENT_INFO = {
 }
 
 
-class TicketsView(APIView):
-    def get_permissions(self):  # type: ignore[no-untyped-def]
-        if self.request.method == "POST":
+class TicketViewSet(ApiViewSet):
+    # /api/v1/support/tickets[/{ticket_id}[/close]]. Opening one is the paid route.
+
+    lookup_url_kwarg = "ticket_id"
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.action == "create":
             return [paid_route(Scope.SUPPORT)()]
         return [require_scope(Scope.SUPPORT)()]
 
@@ -43,12 +50,12 @@ class TicketsView(APIView):
                     OpenApiParameter("limit", int), OpenApiParameter("cursor", str)],
         responses=TicketPageOut,
     )
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
         params = validate_body(TicketListParams, request.query_params.dict())
         page = paginate(
-            selectors.ticket_list_for_agent(agent=request.auth.agent, status=params.get("status")),
+            selectors.ticket_list_for_agent(agent=self.agent, status=params.get("status")),
             params=request.query_params, order=("-created_at", "-number"),
-            serialize=lambda rows: [selectors.ticket_public_json(t) for t in rows],
+            serialize=lambda rows: TicketOut(rows, many=True).data,
         )
         return Response(page)
 
@@ -63,39 +70,32 @@ class TicketsView(APIView):
                    402: OpenApiResponse(PaymentRequiredOut, description="PAYMENT_REQUIRED or AGENT_TOKEN_REQUIRED")},
         extensions={"x-payment-info": PAYMENT_INFO},
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         key = idempotency.clean_key(request.headers.get("Idempotency-Key"))
         data = validate_body(TicketCreateIn, request.data)
+        agent = self.agent
         source = None
         if data.get("source_session_id"):
             try:
-                source = session_get_for_agent(agent=request.auth.agent, session_id=data["source_session_id"],
-                                               kind=SessionKind.ENRICH)
+                source = session_get_for_agent(agent=agent, session_id=data["source_session_id"], kind=SessionKind.ENRICH)
             except NotFound as exc:  # a field error: the body is what's wrong
-                raise ValidationFailed(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
+                raise InvalidInput(details={"source_session_id": ["Must be one of your enrich (chat) sessions."]}) from exc
         stored = services.ticket_open(
-            agent=request.auth.agent, category=data["category"], subject=data["subject"], body=data["body"],
+            agent=agent, category=data["category"], subject=data["subject"], body=data["body"],
             source_session=source, resource_url=request.build_absolute_uri(request.path),
             payment_signature=request.headers.get("PAYMENT-SIGNATURE"), idempotency_key=key,
             fingerprint=idempotency.fingerprint(method="POST", path=request.path, body=request.data),
         )
         return to_response(stored)
 
-
-class TicketDetailView(APIView):
-    permission_classes = [require_scope(Scope.SUPPORT)]
-
     @extend_schema(summary="One of your tickets", responses=TicketOut)
-    def get(self, request: Request, ticket_id: str) -> Response:
-        ticket = selectors.ticket_get_for_agent(agent=request.auth.agent, ticket_id=ticket_id)
-        return Response(selectors.ticket_public_json(ticket))
-
-
-class TicketCloseView(APIView):
-    permission_classes = [require_scope(Scope.SUPPORT)]
+    def retrieve(self, request: Request, ticket_id: str) -> Response:
+        ticket = selectors.ticket_get_for_agent(agent=self.agent, ticket_id=ticket_id)
+        return Response(TicketOut(ticket).data)
 
     @extend_schema(summary="Close your ticket", request=None, responses=TicketOut)
-    def post(self, request: Request, ticket_id: str) -> Response:
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, ticket_id: str) -> Response:
         reject_body(request.data)
-        ticket = selectors.ticket_get_for_agent(agent=request.auth.agent, ticket_id=ticket_id)
-        return Response(selectors.ticket_public_json(services.ticket_close_by_customer(ticket=ticket)))
+        ticket = selectors.ticket_get_for_agent(agent=self.agent, ticket_id=ticket_id)
+        return Response(TicketOut(services.ticket_close_by_customer(ticket=ticket)).data)

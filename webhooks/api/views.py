@@ -1,8 +1,8 @@
 """Event callbacks API (SPEC §7, §9). Thin: parse, call a selector or service, shape the JSON.
 
-Every subscription view exists twice: for an agent's admin bearer under /api/v1/ and, with
-`IsStaff`, for staff-scope subscriptions (agent null: every agent's support events) under
-/api/admin/. `_ScopedView.owner()` is the only difference.
+Every subscription and delivery route exists twice: for an agent's admin bearer under /api/v1/
+and, with `IsStaff`, for staff-scope subscriptions (agent null: every agent's support events)
+under /api/admin/. `_OwnedViewSet.owner()` is the only difference.
 """
 
 from __future__ import annotations
@@ -10,38 +10,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import IsAdminBearer, IsStaff, require_scope
-from support_project.api.errors import ValidationFailed
 from support_project.api.pagination import paginate, parse_limit
 from support_project.api.serializers import validate_body
+from support_project.domain import InvalidInput
 
 from .. import dispatch, selectors, services
 from ..catalog import catalog_json
+from ..models import Subscription
 from ..selectors import Owner
-from .serializers import (
-    DeliveryOut,
-    DeliveryPage,
-    EmptyIn,
-    EventFeedOut,
-    SubscriptionCreateIn,
-    SubscriptionOut,
-    SubscriptionPage,
-    SubscriptionUpdateIn,
-    SubscriptionWithSecretOut,
-    TestResultOut,
-    attempt_json,
-    delivery_json,
-    subscription_json,
-)
+from ..serializers import DeliveryOut, SubscriptionOut, SubscriptionWithSecretOut, TestResultOut
+from .serializers import DeliveryPage, EmptyIn, EventFeedOut, SubscriptionCreateIn, SubscriptionPage, SubscriptionUpdateIn
 
 PAGE_PARAMS = [OpenApiParameter("limit", int, description="1–100, default 25"), OpenApiParameter("cursor", str)]
 TAG = ["event-callbacks"]
@@ -59,114 +48,104 @@ class CatalogView(APIView):
             "webhook-id", "webhook-timestamp", "webhook-signature"]})
 
 
-class _ListAwareSchema(AutoSchema):
-    """GET on a collection is `…_list`, not `…_retrieve` (keeps operation ids unique)."""
+class _OwnedViewSet(ApiViewSet):
+    # Whose subscriptions: the caller's (admin bearer, /api/v1/) or, in the `Staff…` subclasses,
+    # the staff scope (agent null: every agent's support events, /api/admin/). `owner()` is the only
+    # difference.
 
-    def get_operation_id(self) -> str:
-        operation_id = super().get_operation_id()
-        if self.method == "GET" and getattr(self.view, "is_collection", False):
-            return operation_id.removesuffix("_retrieve") + "_list"
-        return operation_id
-
-
-class _ScopedView(APIView):
-    permission_classes = [IsAdminBearer]
+    permission_classes: list[Any] = [IsAdminBearer]
     staff_scope = False
 
-    def owner(self, request: Request) -> Owner:
+    def owner(self) -> Owner:
         if self.staff_scope:
-            return Owner(agent=None, staff_user=request.auth.staff_user)
-        return Owner(agent=request.auth.agent)
+            return Owner(agent=None, staff_user=self.staff_user)
+        return Owner(agent=self.agent)
 
 
-class SubscriptionsView(_ScopedView):
-    schema = _ListAwareSchema()
-    is_collection = True
+class SubscriptionViewSet(_OwnedViewSet):
+    # /event-callbacks/subscriptions[/{subscription_id}[/rotate-secret|/test|/deliveries]].
+
+    lookup_url_kwarg = "subscription_id"
+
+    def _get(self, subscription_id: str) -> Subscription:
+        return selectors.subscription_get(owner=self.owner(), subscription_id=subscription_id)
 
     @extend_schema(tags=TAG, summary="List subscriptions, newest first", parameters=PAGE_PARAMS,
                    responses=SubscriptionPage)
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
         return Response(paginate(
-            selectors.subscription_list(owner=self.owner(request)), params=request.query_params,
-            order=("-created_at", "-id"), serialize=lambda rows: [subscription_json(s) for s in rows],
+            selectors.subscription_list(owner=self.owner()), params=request.query_params,
+            order=("-created_at", "-id"), serialize=lambda rows: SubscriptionOut(rows, many=True).data,
         ))
 
     @extend_schema(tags=TAG, summary="Create a subscription (the signing secret is shown once)",
                    request=SubscriptionCreateIn, responses={201: SubscriptionWithSecretOut})
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         data = validate_body(SubscriptionCreateIn, request.data)
-        subscription, secret = services.subscription_create(owner=self.owner(request), **data)
-        return Response({**subscription_json(subscription), "signing_secret": secret}, status=status.HTTP_201_CREATED)
+        subscription, secret = services.subscription_create(owner=self.owner(), **data)
+        body = SubscriptionWithSecretOut(subscription, context={"signing_secret": secret}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
-
-class SubscriptionDetailView(_ScopedView):
     @extend_schema(tags=TAG, summary="Get a subscription", responses=SubscriptionOut)
-    def get(self, request: Request, subscription_id: str) -> Response:
-        sub = selectors.subscription_get(owner=self.owner(request), subscription_id=subscription_id)
-        return Response(subscription_json(sub))
+    def retrieve(self, request: Request, subscription_id: str) -> Response:
+        return Response(SubscriptionOut(self._get(subscription_id)).data)
 
     @extend_schema(tags=TAG, summary="Update label, event types, callback URL or active",
                    request=SubscriptionUpdateIn, responses=SubscriptionOut)
-    def patch(self, request: Request, subscription_id: str) -> Response:
-        owner = self.owner(request)
-        sub = selectors.subscription_get(owner=owner, subscription_id=subscription_id)
+    def partial_update(self, request: Request, subscription_id: str) -> Response:
+        sub = self._get(subscription_id)
         changes = validate_body(SubscriptionUpdateIn, request.data)
-        return Response(subscription_json(services.subscription_update(owner=owner, subscription=sub, changes=changes)))
+        updated = services.subscription_update(owner=self.owner(), subscription=sub, changes=changes)
+        return Response(SubscriptionOut(updated).data)
 
     @extend_schema(tags=TAG, summary="Delete a subscription and its delivery log", responses={204: None})
-    def delete(self, request: Request, subscription_id: str) -> Response:
-        sub = selectors.subscription_get(owner=self.owner(request), subscription_id=subscription_id)
-        services.subscription_delete(subscription=sub)
+    def destroy(self, request: Request, subscription_id: str) -> Response:
+        services.subscription_delete(subscription=self._get(subscription_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(tags=TAG, summary="Rotate the signing secret (the old one keeps signing for 24 h)",
+                   request=None, responses=SubscriptionWithSecretOut)
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, subscription_id: str) -> Response:
+        _no_body(request)
+        sub, secret = services.subscription_rotate_secret(subscription=self._get(subscription_id))
+        return Response(SubscriptionWithSecretOut(sub, context={"signing_secret": secret}).data)
+
+    @extend_schema(tags=TAG, summary="Send a webhook.test event now and return the attempt",
+                   request=None, responses=TestResultOut)
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, subscription_id: str) -> Response:
+        _no_body(request)
+        attempt = dispatch.subscription_test_send(subscription=self._get(subscription_id))
+        return Response(TestResultOut(attempt).data)
+
+    @extend_schema(tags=TAG, summary="The delivery log: deliveries, newest first, with every attempt",
+                   parameters=PAGE_PARAMS, responses=DeliveryPage)
+    @action(detail=True, methods=["get"], is_collection=True)
+    def deliveries(self, request: Request, subscription_id: str) -> Response:
+        return Response(paginate(
+            selectors.delivery_log(subscription=self._get(subscription_id)), params=request.query_params,
+            order=("-created_at", "-id"), serialize=lambda rows: DeliveryOut(rows, many=True).data,
+        ))
 
 
 def _no_body(request: Request) -> None:
     validate_body(EmptyIn, request.data if request.data is not None else {})
 
 
-class RotateSecretView(_ScopedView):
-    @extend_schema(tags=TAG, summary="Rotate the signing secret (the old one keeps signing for 24 h)",
-                   request=None, responses=SubscriptionWithSecretOut)
-    def post(self, request: Request, subscription_id: str) -> Response:
-        _no_body(request)
-        sub = selectors.subscription_get(owner=self.owner(request), subscription_id=subscription_id)
-        sub, secret = services.subscription_rotate_secret(subscription=sub)
-        return Response({**subscription_json(sub), "signing_secret": secret})
+class DeliveryViewSet(_OwnedViewSet):
+    # /event-callbacks/deliveries/{delivery_id}/redeliver.
 
+    lookup_url_kwarg = "delivery_id"
 
-class TestView(_ScopedView):
-    @extend_schema(tags=TAG, summary="Send a webhook.test event now and return the attempt",
-                   request=None, responses=TestResultOut)
-    def post(self, request: Request, subscription_id: str) -> Response:
-        _no_body(request)
-        sub = selectors.subscription_get(owner=self.owner(request), subscription_id=subscription_id)
-        attempt = dispatch.subscription_test_send(subscription=sub)
-        return Response({"delivery_id": attempt.delivery_id, "event_id": attempt.delivery.event.public_id,
-                         "attempt": attempt_json(attempt)})
-
-
-class DeliveriesView(_ScopedView):
-    schema = _ListAwareSchema()
-    is_collection = True
-
-    @extend_schema(tags=TAG, summary="The delivery log: deliveries, newest first, with every attempt",
-                   parameters=PAGE_PARAMS, responses=DeliveryPage)
-    def get(self, request: Request, subscription_id: str) -> Response:
-        sub = selectors.subscription_get(owner=self.owner(request), subscription_id=subscription_id)
-        return Response(paginate(
-            selectors.delivery_log(subscription=sub), params=request.query_params,
-            order=("-created_at", "-id"), serialize=lambda rows: [delivery_json(d) for d in rows],
-        ))
-
-
-class RedeliverView(_ScopedView):
     @extend_schema(tags=TAG, summary="Send a delivery again now (same webhook-id)", request=None,
                    responses={202: DeliveryOut})
-    def post(self, request: Request, delivery_id: str) -> Response:
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request: Request, delivery_id: str) -> Response:
         _no_body(request)
-        delivery = selectors.delivery_get(owner=self.owner(request), delivery_id=delivery_id)
+        delivery = selectors.delivery_get(owner=self.owner(), delivery_id=delivery_id)
         delivery = dispatch.delivery_redeliver(delivery=delivery)
-        return Response(delivery_json(delivery), status=status.HTTP_202_ACCEPTED)
+        return Response(DeliveryOut(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 class EventFeedView(APIView):
@@ -205,18 +184,16 @@ def _decode_feed_cursor(raw: str | None) -> int:
         return 0
     if raw.startswith("ev_") and raw[3:].isdigit() and len(raw) < 24:
         return int(raw[3:])
-    raise ValidationFailed("after is not a cursor this feed returned.", details={"after": ["Invalid cursor."]})
+    raise InvalidInput("after is not a cursor this feed returned.", details={"after": ["Invalid cursor."]})
 
 
 # --- staff (/api/admin/): staff-scope subscriptions ------------------------------------------------
 
-def _staff(view: type[_ScopedView]) -> type[_ScopedView]:
-    return type(f"Staff{view.__name__}", (view,), {"permission_classes": [IsStaff], "staff_scope": True})
+class StaffSubscriptionViewSet(SubscriptionViewSet):
+    permission_classes = [IsStaff]
+    staff_scope = True
 
 
-StaffSubscriptionsView = _staff(SubscriptionsView)
-StaffSubscriptionDetailView = _staff(SubscriptionDetailView)
-StaffRotateSecretView = _staff(RotateSecretView)
-StaffTestView = _staff(TestView)
-StaffDeliveriesView = _staff(DeliveriesView)
-StaffRedeliverView = _staff(RedeliverView)
+class StaffDeliveryViewSet(DeliveryViewSet):
+    permission_classes = [IsStaff]
+    staff_scope = True

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import agent_create
 from billing.money import parse_usd, usd_str
-from support_project.api.errors import ApiError
+from support_project.domain import DomainError
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--grant-usd: {exc}") from exc
         try:
             agent, token = agent_create(name=options["name"], grant_micros=grant)
-        except ApiError as exc:
+        except DomainError as exc:
             raise CommandError(f"{exc.message} {exc.details}") from exc
         result = {"agent_id": agent.id, "name": agent.name, "token": token,
                   "virtual_balance_usd": usd_str(agent.balance_micros)}

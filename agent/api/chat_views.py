@@ -17,11 +17,10 @@ from accounts.permissions import require_scope
 from billing import idempotency
 from billing.idempotency import StoredResponse
 from billing.paywall import to_response
+from demo_sessions.serializers import MessageOut
 from support_project.api.serializers import StrictCharField, StrictSerializer, validate_body
 
-from .. import selectors
 from ..chat.service import chat_turn
-from .serializers import MessageOut
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -72,7 +71,7 @@ class ChatView(APIView):
             ticket = {k: v for k, v in result.ticket.items() if k != "replayed"} if result.ticket else None
             body = {
                 "session_id": result.session.id,
-                "messages": [selectors.message_json(m) for m in result.messages],
+                "messages": MessageOut(result.messages, many=True).data,
                 "tool_calls": [call.as_json() for call in result.tool_calls],
                 "ticket": ticket,
             }

@@ -59,6 +59,6 @@ class Command(BaseCommand):
 
 
 async def _serve_stdio(token: str) -> None:
-    from demo_sessions.mcp.server import serve_stdio
+    from agent.mcp.server import serve_stdio
 
     await serve_stdio(token=token)

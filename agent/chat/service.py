@@ -20,14 +20,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from accounts.principal import Principal
-from demo_sessions.models import Author, DemoSession, Message, SessionKind, preview_of
+from agent.tools import REGISTRY, ToolContext, tool_call, tool_error_payload
+from demo_sessions.models import Author, DemoSession, Message, SessionKind
 from demo_sessions.selectors import public_messages, session_get_for_agent
-from demo_sessions.services import enrich_session_create
-from demo_sessions.tools import REGISTRY, ToolContext, tool_call, tool_error_payload
-from support_project.api.errors import ApiError, Conflict
+from demo_sessions.services import enrich_session_create, message_append
+from support_project.domain import Conflict, DomainError
 
 from .base import ChatProvider, HistoryItem, ProviderError, ToolOutcome, TurnInput, provider_get
 from .builtin import ticket_confirmation
@@ -82,7 +81,7 @@ class _ToolRecorder:
             })
         try:
             return ToolOutcome(name, arguments, result=tool_call(name=name, arguments=arguments, context=self.context))
-        except ApiError as exc:
+        except DomainError as exc:
             return ToolOutcome(name, arguments, error=tool_error_payload(exc))
         except Exception:  # noqa: BLE001 - a crashing tool must not lose the turn; it is logged with its trace
             logger.exception("chat tool %s crashed", name)
@@ -100,12 +99,8 @@ def title_from_message(message: str) -> str:
 
 
 def _message_store(*, session: DemoSession, author: str, text: str, metadata: dict[str, Any] | None = None) -> Message:
-    now = timezone.now()
     with transaction.atomic():
-        message = Message.objects.create(session=session, author=author, text=text, metadata=metadata or {},
-                                          created_at=now)
-        DemoSession.objects.filter(id=session.id).update(last_activity_at=now, last_message_preview=preview_of(text))
-    return message
+        return message_append(session_id=session.id, author=author, text=text, metadata=metadata)
 
 
 def _allowed_tools(principal: Principal) -> tuple[str, ...]:

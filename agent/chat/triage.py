@@ -15,6 +15,8 @@ from typing import Any
 from django.db import transaction
 
 from demo_sessions.models import Author, Message
+from tickets.models import Ticket
+from tickets.services import thread_message_add, ticket_lock
 
 from .answers import DocAnswer, best_section, docs_answer, section_quote
 from .base import ToolRunner
@@ -60,9 +62,6 @@ def triage_mirror(*, ticket_id: str, triage: Triage) -> Message:
 
     It is not an operator reply, so the ticket keeps waiting on an operator (awaiting_operator untouched).
     """
-    from tickets.models import Ticket
-    from tickets.services import thread_message_add, ticket_lock
-
     pk = Ticket.objects.values_list("pk", flat=True).get(public_id=ticket_id)
     with transaction.atomic():
         locked = ticket_lock(ticket_pk=pk)

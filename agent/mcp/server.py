@@ -1,8 +1,8 @@
-"""The MCP server: every tool of `demo_sessions.tools.REGISTRY`, nothing else.
+"""The MCP server: every tool of `agent.tools.REGISTRY`, nothing else.
 
 A thin adapter. `tools/list` is generated from the registry (name, title, description, the
 registry's JSON schema verbatim, annotations); `tools/call` runs `tool_call` for the calling
-principal on a worker thread and turns its result, or its `ApiError`, into a `CallToolResult`
+principal on a worker thread and turns its result, or its `DomainError`, into a `CallToolResult`
 with `structuredContent` plus the same JSON as a text block. Errors carry `tool_error_payload`.
 
 Who is calling: over HTTP, `http.BearerAuth` resolves the token and sets `current_principal`
@@ -28,8 +28,9 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from accounts.principal import Principal
 from accounts.selectors import principal_for_token
-from demo_sessions.tools import REGISTRY, Tool, ToolContext, tool_call, tool_error_payload
-from support_project.api.errors import ApiError, ValidationFailed, field_details
+from agent.tools import REGISTRY, Tool, ToolContext, tool_call, tool_error_payload
+from support_project.api.errors import field_details
+from support_project.domain import DomainError, InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +120,10 @@ def call_tool_sync(*, name: str, arguments: dict[str, Any] | None, principal: Pr
     """One tool call, in a worker thread: the registry does scopes, validation and the work."""
     try:
         result = tool_call(name=name, arguments=arguments, context=ToolContext(principal=principal, base_url=base_url))
-    except ApiError as exc:
+    except DomainError as exc:
         return tool_result(tool_error_payload(exc), is_error=True)
     except DrfValidationError as exc:  # the registry's argument serializers raise DRF's error
-        failed = ValidationFailed("The tool arguments are invalid.", details=field_details(exc.detail))
+        failed = InvalidInput("The tool arguments are invalid.", details=field_details(exc.detail))
         return tool_result(tool_error_payload(failed), is_error=True)
     except Exception:
         logger.exception("MCP tool %s failed", name)

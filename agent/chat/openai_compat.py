@@ -18,7 +18,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from demo_sessions.tools import REGISTRY
+from agent.tools import REGISTRY
 
 from .base import ProviderError, ProviderReply, ToolRunner, TurnInput
 

@@ -3,5 +3,5 @@
     service.chat_turn(principal=…, session_id=…, message=…, base_url=…) → TurnResult
 
 Providers only decide *what to say and which tools to call*; the turn service stores messages,
-runs tools through the shared registry (`demo_sessions.tools`) and mirrors triage into tickets.
+runs tools through the shared registry (`agent.tools`) and mirrors triage into tickets.
 """

@@ -1,0 +1,71 @@
+"""The one shape of a ticket as customers see it: REST, the agent's tools and `support.*` webhook
+payloads all render `TicketOut` (no internal notes, no staff names). Timestamps are RFC 3339 UTC
+with `Z`, as DRF's DateTimeField writes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from billing.money import usd_str
+from billing.serializers import UsdField
+
+from .models import BountyStatus, Category, Ticket
+from .status import Actor, allowed_transitions
+
+
+class BountyOut(serializers.Serializer):
+    # A bug ticket's bounty; null for other categories. Reads the ticket (source="*").
+
+    eligible = serializers.BooleanField()
+    status = serializers.CharField()
+    amount_usd = serializers.CharField()
+
+    def to_representation(self, instance: Any) -> Any:
+        if instance.category != Category.BUG:
+            return None
+        return {"eligible": True, "status": instance.bounty_status or BountyStatus.PENDING_REVIEW,
+                "amount_usd": usd_str(settings.BUG_BOUNTY_MICROS)}
+
+
+class _TicketCommonOut(serializers.Serializer):
+    actor = Actor.CUSTOMER  # whose allowed_transitions
+
+    ticket_id = serializers.CharField(source="public_id")
+    number = serializers.IntegerField()
+    support_session_id = serializers.CharField()
+    open_url = serializers.SerializerMethodField()
+    support_status = serializers.CharField(source="status")
+    category = serializers.CharField()
+    subject = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    charged_usd = UsdField(source="charged_micros")
+    payment_method = serializers.CharField()
+    bounty = BountyOut(source="*", allow_null=True)
+    allowed_transitions = serializers.SerializerMethodField()
+
+    def get_open_url(self, ticket: Ticket) -> str:
+        return f"/demo?session={ticket.support_session_id}"
+
+    def get_allowed_transitions(self, ticket: Ticket) -> list[str]:
+        return allowed_transitions(ticket.status, self.actor)
+
+
+class TicketCreatedOut(_TicketCommonOut):
+    # 201 of POST /support/tickets: the ticket in brief and the balance after the charge
+    # (`context["balance_after_micros"]`).
+
+    virtual_balance_usd = serializers.SerializerMethodField()
+
+    def get_virtual_balance_usd(self, ticket: Ticket) -> str:
+        return usd_str(self.context["balance_after_micros"])
+
+
+class TicketOut(_TicketCommonOut):
+    body = serializers.CharField()
+    priority = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+    source_session_id = serializers.CharField(allow_null=True)
