@@ -35,7 +35,7 @@ def read_single_file(request: HttpRequest, *, session: DemoSession) -> ReceivedF
         raise InvalidInput(details={name: ["Unknown field."] for name in unknown})
     if not parsed.files:
         raise InvalidInput("Send one file in a multipart part named `file`.",
-                               details={FILE_FIELD: ["No file was submitted."]})
+                           details={FILE_FIELD: ["No file was submitted."]})
     return parsed.files[0]
 
 

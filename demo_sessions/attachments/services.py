@@ -42,7 +42,7 @@ def upload_fingerprint(*, path: str, received: ReceivedFile) -> str:
 def require_support_thread(session: DemoSession) -> None:
     if session.session_kind != SessionKind.SUPPORT:
         raise InvalidInput("Attachments go on support threads only.",
-                               details={"session_id": ["Must be one of your support threads."]})
+                           details={"session_id": ["Must be one of your support threads."]})
 
 
 def attachment_upload(

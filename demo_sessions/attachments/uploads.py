@@ -119,7 +119,7 @@ def read_upload(request: HttpRequest, *, file_fields: tuple[str, ...], max_files
     except MultiPartParserError as exc:
         handler.close_all()
         raise InvalidInput("The multipart body could not be parsed.",
-                               details={"file": ["Malformed multipart/form-data body."]}) from exc
+                           details={"file": ["Malformed multipart/form-data body."]}) from exc
     except BaseException:
         handler.close_all()
         raise
