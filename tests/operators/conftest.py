@@ -1,4 +1,4 @@
-"""Helpers for operator tests: tickets are opened through the real customer API (the paid route)."""
+"""Helpers for operator tests. Tickets come from the service-level factory (tests/factories.py)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,13 @@ from typing import Any
 import pytest
 
 from support_project.celery import app as celery_app
+from tests.factories import open_ticket
 from tickets.models import Ticket
 
 TICKETS = "/api/v1/support/tickets"
 ADMIN = "/api/admin/support/tickets"
 
-
-def open_ticket(persona: Any, *, category: str = "bug", subject: str = "Export times out",
-                body: str = "After 30 s the CSV export fails.", **extra: Any) -> Ticket:
-    response = persona.client.post(TICKETS, {"category": category, "subject": subject, "body": body, **extra},
-                                   format="json")
-    assert response.status_code == 201, response.content
-    return Ticket.objects.get(public_id=response.json()["ticket_id"])
+__all__ = ["ADMIN", "TICKETS", "open_ticket"]
 
 
 @pytest.fixture
