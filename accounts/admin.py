@@ -73,10 +73,10 @@ class AgentAdmin(admin.ModelAdmin):
     def balance(self, obj: Agent) -> str:
         return f"${usd_str(obj.balance_micros)}"
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
             kwargs["form"] = AgentCreateForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list:
         return self.inlines if obj else []

@@ -56,6 +56,15 @@ def require_scope(*scopes: str) -> type[BasePermission]:
     return HasScope
 
 
+def require_principal_scope(principal: Principal, scope: str) -> None:
+    """The same check as `require_scope`, for rules that depend on the object (a session's kind)."""
+    if not principal.has_any_scope(scope):
+        raise Forbidden(
+            f"This usage key lacks the scope this operation needs: {scope}.",
+            details={"required_scopes": [scope]},
+        )
+
+
 def paid_route(*scopes: str) -> type[BasePermission]:
     """Like require_scope, but a missing token is `402 AGENT_TOKEN_REQUIRED` (SPEC §3.2 step 1)."""
 

@@ -22,7 +22,7 @@ def principal_for_token(*, raw_token: str) -> Principal | None:
     )
     if row is None or row.kind != kind or not tokens.digests_match(row.digest, presented):
         return None
-    if row.kind == TokenKind.STAFF and not (row.user.is_active and row.user.is_staff):
+    if row.kind == TokenKind.STAFF and not (row.user is not None and row.user.is_active and row.user.is_staff):
         return None
     return Principal(
         token_id=row.id,

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from support_project.domain import InvalidInput
+from support_project.domain import Conflict, InvalidInput
 
 from . import tokens
 from .models import Agent, ApiToken, Scope, TokenKind
 
 
-def _issue(*, kind: str, agent: Agent | None = None, user: AbstractBaseUser | None = None,
+def _issue(*, kind: str, agent: Agent | None = None, user: User | None = None,
            label: str = "", scopes: Iterable[str] = ()) -> tuple[ApiToken, str]:
     plaintext = tokens.generate(kind)
     row = ApiToken.objects.create(
@@ -49,9 +49,20 @@ def agent_create(*, name: str, grant_micros: int | None = None) -> tuple[Agent, 
     return agent, plaintext
 
 
-def admin_token_rotate(*, agent: Agent) -> str:
-    """Revoke the presented admin bearer and issue a new one; the old one stops working at once."""
+def admin_token_rotate(*, agent: Agent, presented_token_id: str) -> str:
+    """Revoke the presented admin bearer and issue a new one; the old one stops working at once.
+
+    The revoke is conditional on the presented token still being live, so of several parallel
+    rotations exactly one wins; the others wait on its row lock, find it revoked and get 409
+    instead of a token that a concurrent rotation would revoke a moment later.
+    """
     with transaction.atomic():
+        won = ApiToken.objects.filter(
+            id=presented_token_id, agent=agent, kind=TokenKind.ADMIN, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        if not won:
+            raise Conflict("TOKEN_ALREADY_ROTATED",
+                           "This admin bearer was just rotated by another request; use the token it returned.")
         ApiToken.objects.filter(
             agent=agent, kind=TokenKind.ADMIN, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
@@ -73,7 +84,7 @@ def token_revoke(*, token: ApiToken) -> None:
         token.refresh_from_db(fields=["revoked_at"])
 
 
-def staff_token_create(*, user: AbstractBaseUser, label: str = "") -> tuple[ApiToken, str]:
+def staff_token_create(*, user: User, label: str = "") -> tuple[ApiToken, str]:
     if not (user.is_active and getattr(user, "is_staff", False)):
         raise ValueError(f"{user} is not an active staff user")
     with transaction.atomic():

@@ -26,6 +26,7 @@ from bench import harness
 
 API_PATH = "/api/admin/support/tickets"
 INBOX_PATH = "/ui-traffic"
+NEEDS_REPLY_CASE = "Needs reply (inbox default)"
 AGENTS = 50
 SEARCH_TERM = "export"  # in 1 subject in 8 (see SUBJECT_WORDS)
 SUBJECT_WORDS = ["export", "billing", "login", "webhook", "timeout", "invoice", "token", "chart"]
@@ -53,14 +54,15 @@ SEED_SQL = [
     """
     INSERT INTO tickets_ticket (public_id, agent_id, category, subject, body, status, priority, assignee_id,
                                 support_session_id, source_session_id, charged_micros, payment_method, bounty_status,
-                                bounty_note, bounty_decided_by_id, bounty_decided_at, awaiting_operator, message_count,
-                                created_at, updated_at, last_activity_at)
+                                bounty_note, bounty_decided_by_id, bounty_decided_at, awaiting_operator, awaiting_since,
+                                message_count, created_at, updated_at, last_activity_at)
     SELECT 'tkt_bench' || i, s.agent_id, (ARRAY['bug','billing','account','other'])[1 + i %% 4],
            initcap((ARRAY%(words)s)[1 + i %% 8]) || ' problem number ' || i,
            'Steps: open the ' || (ARRAY%(words)s)[1 + (i / 8) %% 8] || ' screen and wait. Seen ' || i || ' times.',
            (ARRAY['open','pending','resolved','closed'])[1 + (i / 3) %% 4], 'normal', NULL,
            s.id, NULL, 10000, 'virtual_balance', CASE WHEN i %% 4 = 0 THEN 'pending_review' END,
-           '', NULL, NULL, (i %% 3 = 0), 2, s.created_at, s.last_activity_at, s.last_activity_at
+           '', NULL, NULL, (i %% 3 = 0), CASE WHEN i %% 3 = 0 THEN s.last_activity_at END, 2, s.created_at,
+           s.last_activity_at, s.last_activity_at
       FROM generate_series(%(start)s, %(stop)s) AS i
       JOIN demo_sessions_demosession s ON s.id = md5('bench-session-' || i)
     """,
@@ -191,15 +193,20 @@ def main(argv: list[str] | None = None) -> int:
                 deep = deep_cursor(size // 2)
                 cases = {
                     "first page": {},
+                    NEEDS_REPLY_CASE: {},
                     "status=pending": {"status": "pending"},
                     f"q={SEARCH_TERM}": {"q": SEARCH_TERM},
                     f"deep cursor (row {size // 2:,})": {"cursor": deep},
                 }
                 for surface, path, headers in (("API", API_PATH, bearer), ("inbox", INBOX_PATH, {})):
                     for case, params in cases.items():
+                        if surface == "API" and case == NEEDS_REPLY_CASE:
+                            continue
                         limits = ("25", "100") if surface == "API" else ("",)
                         for limit in limits:
                             query = {**params, **({"limit": limit} if limit else {})}
+                            if surface == "inbox" and case != NEEDS_REPLY_CASE:
+                                query["view"] = "all"  # the inbox opens on Needs reply; "All" is the list above
                             m = measure(api if surface == "API" else inbox, path, query, repeat=args.repeat,
                                         headers=headers)
                             row = {"tickets": size, "surface": surface, "case": case, "limit": limit or "25 (page)",

@@ -66,12 +66,20 @@ def _in_progress() -> Conflict:
     return Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry shortly.")
 
 
+def _owner(agent_id: str | None, staff_user_id: int | None) -> tuple[str, str | int]:
+    """(column, value) of the key's owner: an agent, or a staff user on /api/admin/ routes."""
+    if (agent_id is None) == (staff_user_id is None):
+        raise ValueError("an idempotency key belongs to exactly one agent or staff user")
+    return ("agent_id", agent_id) if agent_id is not None else ("staff_user_id", staff_user_id)  # type: ignore[return-value]
+
+
 def _fresh_since() -> Any:
     return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
 
 
-def _existing(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
-    record = IdempotencyRecord.objects.filter(agent_id=agent_id, key=key).first()
+def _existing(*, agent_id: str | None, key: str, fp: str, staff_user_id: int | None = None) -> StoredResponse | None:
+    column, owner = _owner(agent_id, staff_user_id)
+    record = IdempotencyRecord.objects.filter(**{column: owner}, key=key).first()
     if record is None:
         return None
     if record.created_at < _fresh_since():
@@ -85,44 +93,49 @@ def _existing(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
     return StoredResponse(record.response_status or 200, record.response_body, dict(record.response_headers), True)
 
 
-def _insert_claim(*, agent_id: str, key: str, fp: str) -> bool:
+def _insert_claim(*, agent_id: str | None, key: str, fp: str, staff_user_id: int | None = None) -> bool:
     table = IdempotencyRecord._meta.db_table
+    column, owner = _owner(agent_id, staff_user_id)  # a column name of ours, never input
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (agent_id, key, fingerprint, state, response_headers, created_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (agent_id, key) DO NOTHING RETURNING id",
-            [agent_id, key, fp, IdempotencyRecord.State.IN_PROGRESS, "{}", timezone.now()],
+            f"INSERT INTO {table} ({column}, key, fingerprint, state, response_headers, created_at) "  # noqa: S608
+            f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ({column}, key) DO NOTHING RETURNING id",
+            [owner, key, fp, IdempotencyRecord.State.IN_PROGRESS, "{}", timezone.now()],
         )
         return cursor.fetchone() is not None
 
 
-def claim_in_transaction(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
+def claim_in_transaction(*, agent_id: str | None, key: str, fp: str,
+                         staff_user_id: int | None = None) -> StoredResponse | None:
     """Claim inside the caller's atomic block. None: we own it. Otherwise the response to replay."""
-    if _insert_claim(agent_id=agent_id, key=key, fp=fp):
+    if _insert_claim(agent_id=agent_id, key=key, fp=fp, staff_user_id=staff_user_id):
         return None
-    existing = _existing(agent_id=agent_id, key=key, fp=fp)
+    existing = _existing(agent_id=agent_id, key=key, fp=fp, staff_user_id=staff_user_id)
     if existing is None:  # an expired record was just removed
-        if _insert_claim(agent_id=agent_id, key=key, fp=fp):
+        if _insert_claim(agent_id=agent_id, key=key, fp=fp, staff_user_id=staff_user_id):
             return None
         raise _in_progress()
     return existing
 
 
-def claim_committed(*, agent_id: str, key: str, fp: str) -> StoredResponse | None:
+def claim_committed(*, agent_id: str | None, key: str, fp: str,
+                    staff_user_id: int | None = None) -> StoredResponse | None:
     with transaction.atomic():
-        return claim_in_transaction(agent_id=agent_id, key=key, fp=fp)
+        return claim_in_transaction(agent_id=agent_id, key=key, fp=fp, staff_user_id=staff_user_id)
 
 
-def release(*, agent_id: str, key: str) -> None:
+def release(*, agent_id: str | None, key: str, staff_user_id: int | None = None) -> None:
+    column, owner = _owner(agent_id, staff_user_id)
     IdempotencyRecord.objects.filter(
-        agent_id=agent_id, key=key, state=IdempotencyRecord.State.IN_PROGRESS
+        **{column: owner}, key=key, state=IdempotencyRecord.State.IN_PROGRESS
     ).delete()
 
 
-def store(*, agent_id: str, key: str, response: StoredResponse) -> None:
+def store(*, agent_id: str | None, key: str, response: StoredResponse, staff_user_id: int | None = None) -> None:
     """Record the finished response, in the same transaction as the work."""
+    column, owner = _owner(agent_id, staff_user_id)
     body = json.loads(json.dumps(response.body, cls=DjangoJSONEncoder))
-    IdempotencyRecord.objects.filter(agent_id=agent_id, key=key).update(
+    IdempotencyRecord.objects.filter(**{column: owner}, key=key).update(
         state=IdempotencyRecord.State.DONE, response_status=response.status,
         response_body=body, response_headers=response.headers,
     )

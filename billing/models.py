@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -21,6 +22,7 @@ class LedgerKind(models.TextChoices):
     GRANT = "grant"
     TICKET_CHARGE = "ticket_charge"
     X402_PAYMENT = "x402_payment"
+    X402_TOPUP = "x402_topup"  # POST /api/v1/agents/topup: credit bought with an x402 payment
     BUG_BOUNTY = "bug_bounty"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
@@ -109,7 +111,9 @@ class IdempotencyRecord(models.Model):
         IN_PROGRESS = "in_progress"
         DONE = "done"
 
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    # The key's owner: an agent (customer routes) or a staff user (/api/admin/ routes), never both.
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+", null=True)
+    staff_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
@@ -119,8 +123,15 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["agent", "key"], name="idempotency_agent_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "key"], name="idempotency_agent_key_unique"),
+            models.UniqueConstraint(fields=["staff_user", "key"], name="idempotency_staff_key_unique"),
+            models.CheckConstraint(
+                condition=Q(agent__isnull=False, staff_user__isnull=True) | Q(agent__isnull=True, staff_user__isnull=False),
+                name="idempotency_one_owner",
+            ),
+        ]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
 
     def __str__(self) -> str:
-        return f"{self.agent_id}:{self.key} ({self.state})"
+        return f"{self.agent_id or f'staff:{self.staff_user_id}'}:{self.key} ({self.state})"

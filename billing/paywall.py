@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from rest_framework.response import Response
@@ -30,6 +31,9 @@ from . import idempotency
 from .idempotency import StoredResponse
 from .models import LedgerKind
 from .services import ledger_credit, ledger_credit_once, ledger_debit, ledger_debit_if_covered
+
+if TYPE_CHECKING:
+    from .x402.gateway import SettledPayment
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +64,8 @@ class PaidRequest:
 
 # work(payment_method) does the route's writes and returns how to answer once charged.
 PaidWork = Callable[[str], Callable[[Charge], StoredResponse]]
+# book(settled) books a settled x402 payment (inside run_x402's transaction) and returns the answer.
+X402Booking = Callable[["SettledPayment"], StoredResponse]
 
 
 def run_paid(*, paid: PaidRequest, work: PaidWork) -> StoredResponse:
@@ -103,6 +109,29 @@ def _payment_required(paid: PaidRequest) -> Exception:
 
 
 def _run_with_x402(paid: PaidRequest, work: PaidWork) -> StoredResponse:
+    def book(settled: SettledPayment) -> StoredResponse:
+        respond = work("x402")
+        ledger_credit(
+            agent_id=paid.agent_id, amount_micros=settled.amount_micros, kind=LedgerKind.X402_PAYMENT,
+            reference=settled.payment_id, memo=f"x402 {settled.network} {settled.transaction}",
+        )
+        entry = ledger_debit(
+            agent_id=paid.agent_id, amount_micros=paid.price_micros,
+            kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
+        )
+        return respond(Charge("x402", paid.price_micros, entry.balance_after_micros, entry.id))
+
+    return run_x402(paid=paid, book=book)
+
+
+def run_x402(*, paid: PaidRequest, book: X402Booking) -> StoredResponse:
+    """Pay `paid.price_micros` with the presented PAYMENT-SIGNATURE, then `book` it.
+
+    Claim the Idempotency-Key (visibly: a duplicate gets 409 while we settle), settle through the
+    facilitator outside any transaction, then in one transaction run `book(settled)` (the ledger
+    entries and any work), mark the payment booked, store the answer with its PAYMENT-RESPONSE.
+    Used by the paid-route waterfall and by top-ups (billing/topup.py).
+    """
     from .x402 import gateway
 
     key = paid.idempotency_key
@@ -122,17 +151,8 @@ def _run_with_x402(paid: PaidRequest, work: PaidWork) -> StoredResponse:
 
     try:
         with transaction.atomic(durable=True):
-            respond = work("x402")
-            ledger_credit(
-                agent_id=paid.agent_id, amount_micros=settled.amount_micros, kind=LedgerKind.X402_PAYMENT,
-                reference=settled.payment_id, memo=f"x402 {settled.network} {settled.transaction}",
-            )
-            entry = ledger_debit(
-                agent_id=paid.agent_id, amount_micros=paid.price_micros,
-                kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
-            )
+            response = book(settled)
             gateway.payment_mark_booked(payment_id=settled.payment_id)
-            response = respond(Charge("x402", paid.price_micros, entry.balance_after_micros, entry.id))
             response = replace(response, headers={**response.headers, "PAYMENT-RESPONSE": settled.response_header})
             return _finish(paid, response)
     except BaseException:

@@ -14,7 +14,10 @@ from support_project.domain import PaymentRequired
 
 from .models import LedgerEntry, LedgerKind
 
-CREDIT_KINDS = {LedgerKind.GRANT, LedgerKind.X402_PAYMENT, LedgerKind.BUG_BOUNTY, LedgerKind.REFUND, LedgerKind.ADJUSTMENT}
+CREDIT_KINDS = {
+    LedgerKind.GRANT, LedgerKind.X402_PAYMENT, LedgerKind.X402_TOPUP, LedgerKind.BUG_BOUNTY, LedgerKind.REFUND,
+    LedgerKind.ADJUSTMENT,
+}
 DEBIT_KINDS = {LedgerKind.TICKET_CHARGE, LedgerKind.ADJUSTMENT}
 
 

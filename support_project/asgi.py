@@ -21,6 +21,11 @@ from support_project.api.upload_limits import UploadBodyLimit  # noqa: E402
 # the whole body before any middleware runs).
 django_application = UploadBodyLimit(django_handler)
 
+from support_project.bodylimit import BodyLimitMiddleware  # noqa: E402
+
+# Body size and read-time limits before Django reads anything (/mcp has its own limit).
+guarded_django = BodyLimitMiddleware(django_application)
+
 from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()
@@ -33,4 +38,4 @@ async def application(scope, receive, send):  # type: ignore[no-untyped-def]
     if scope["type"] == "http" and is_mcp_path(scope["path"]):
         await mcp_endpoint(scope, receive, send)
         return
-    await django_application(scope, receive, send)
+    await guarded_django(scope, receive, send)

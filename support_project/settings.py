@@ -126,6 +126,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "support_project.api.middleware.RequestIdMiddleware",
+    "support_project.api.concurrency.ConcurrencySlotMiddleware",
+    "support_project.edge.NulBytePathMiddleware",
+    "support_project.edge.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "support_project.api.middleware.ApiBodyGuardMiddleware",
@@ -177,6 +180,16 @@ if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].startswith("django.db.bac
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 10.0, minimum=0.1),
     }
+# Every PostgreSQL connection (web and workers) gives up on a lock wait or a statement after
+# these (issue 16): a blocked request answers 503 + Retry-After instead of parking a thread.
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 3000, minimum=0)
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 15000, minimum=0)
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}")
+# Requests of one agent in flight at once in one web process (0 = no cap); keep it well below
+# DB_POOL_MAX_SIZE so one tenant can't hold every pooled connection.
+AGENT_MAX_CONCURRENT_REQUESTS = env_int("AGENT_MAX_CONCURRENT_REQUESTS", 8, minimum=0)
 if env_str("TEST_DB_NAME"):
     # Lets several test runs share one PostgreSQL server without dropping each other's database.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME")}
@@ -221,6 +234,11 @@ AGENT_STARTING_GRANT_MICROS = env_int("AGENT_STARTING_GRANT_MICROS", 200_000, mi
 TICKET_PRICE_MICROS = env_int("TICKET_PRICE_MICROS", 10_000, minimum=1)  # $0.01
 BUG_BOUNTY_MICROS = env_int("BUG_BOUNTY_MICROS", 1_000_000, minimum=1)  # $1.00
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
+# POST /api/v1/agents/topup accepts amounts in [min, max] (micro-USD).
+TOPUP_MIN_MICROS = env_int("TOPUP_MIN_MICROS", 100_000, minimum=1)  # $0.10
+TOPUP_MAX_MICROS = env_int("TOPUP_MAX_MICROS", 100_000_000, minimum=1)  # $100.00
+if TOPUP_MAX_MICROS < TOPUP_MIN_MICROS:
+    raise ImproperlyConfigured(f"TOPUP_MAX_MICROS={TOPUP_MAX_MICROS} is below TOPUP_MIN_MICROS={TOPUP_MIN_MICROS}.")
 
 X402_FACILITATOR_URL = env_str("X402_FACILITATOR_URL", "http://127.0.0.1:8402")
 X402_NETWORK = env_str("X402_NETWORK", "eip155:84532")
@@ -257,6 +275,8 @@ RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 600, minimum=0)
 RATE_LIMIT_ANON_PER_MINUTE = env_int("RATE_LIMIT_ANON_PER_MINUTE", 120, minimum=0)
 
 API_MAX_BODY_BYTES = 64 * 1024
+# A request body must arrive in full within this many seconds (support_project/bodylimit.py).
+REQUEST_BODY_TIMEOUT_SECONDS = env_float("REQUEST_BODY_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 # --- Attachments (SPEC §10) -----------------------------------------------------------------------
@@ -305,7 +325,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsAgent"],
     "DEFAULT_PARSER_CLASSES": ["support_project.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_CLASSES": ["support_project.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "support_project.api.throttling.TokenRateThrottle",
+        "support_project.api.concurrency.AgentConcurrencyThrottle",
+    ],
     "EXCEPTION_HANDLER": "support_project.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -328,14 +351,27 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "support_project.api.schema.postprocess_error_responses",
+        "support_project.api.schema_exact.postprocess_exact",
     ],
 }
+
+# Sent on every response (support_project/edge.py). No 'unsafe-inline': templates carry no inline
+# <script>, style="…" or on…= handlers; pages load JS and CSS from /static/ (STYLE.md, HELPERS.md).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 # --- Auth, sessions, static --------------------------------------------------------------------
 LOGIN_URL = "/ui-traffic/login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# Every password sign-in (the inbox, the Django admin) goes through the guessing throttle.
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+SIGNIN_MAX_FAILURES_PER_USER = env_int("SIGNIN_MAX_FAILURES_PER_USER", 5, minimum=0)
+SIGNIN_MAX_FAILURES_PER_ADDRESS = env_int("SIGNIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=0)
+SIGNIN_LOCKOUT_SECONDS = env_int("SIGNIN_LOCKOUT_SECONDS", 900, minimum=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

@@ -50,6 +50,7 @@ OPERATIONS = {
     ("POST", "/api/admin/support/tickets/{ticket_id}/reply", "staff_tickets_reply"),
     ("POST", "/api/v1/agents", "api_v1_agents_create"),
     ("POST", "/api/v1/agents/token/rotate", "api_v1_agents_token_rotate_create"),
+    ("POST", "/api/v1/agents/topup", "api_v1_agents_topup_create"),
     ("POST", "/api/v1/agents/usage-keys", "api_v1_agents_usage_keys_create"),
     ("POST", "/api/v1/demo/chat", "api_v1_demo_chat_create"),
     ("POST", "/api/v1/demo/sessions", "api_v1_demo_sessions_create"),
@@ -62,6 +63,7 @@ OPERATIONS = {
      "api_v1_event_callbacks_subscriptions_test_create"),
     ("POST", "/api/v1/support/tickets", "api_v1_support_tickets_create"),
     ("POST", "/api/v1/support/tickets/{ticket_id}/close", "api_v1_support_tickets_close_create"),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/rating", "api_v1_support_tickets_rating_create"),
 }
 
 

@@ -25,13 +25,16 @@ from .models import Ticket
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = ("number", "subject", "category", "status", "priority", "agent", "assignee", "bounty_status",
-                    "awaiting_operator", "message_count", "last_activity_at")
+                    "awaiting_operator", "message_count", "rating_score", "last_activity_at")
     list_display_links = ("number", "subject")
-    list_filter = ("status", "category", "priority", "bounty_status", "awaiting_operator", "payment_method",
+    list_filter = ("status", "category", "priority", "bounty_status", "awaiting_operator", "payment_method", "rating_score",
                    ("assignee", admin.RelatedOnlyFieldListFilter))
     search_fields = ("=number", "=public_id", "subject", "agent__name", "=agent__id")
     list_select_related = ("agent", "assignee")
     autocomplete_fields = ("agent",)
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
     raw_id_fields = ("support_session", "source_session")
     ordering = ("-last_activity_at", "-number")
     date_hierarchy = "created_at"
@@ -42,11 +45,12 @@ class TicketAdmin(admin.ModelAdmin):
                               "created_at", "updated_at", "last_activity_at")}),
         ("Billing and bounty", {"fields": ("charged_micros", "payment_method", "bounty_status", "bounty_note",
                                            "bounty_decided_by", "bounty_decided_at")}),
+        ("Customer rating", {"fields": ("rating_score", "rating_comment", "rated_at")}),
         ("Threads", {"fields": ("support_session", "source_session", "transcript")}),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+        return [f for fs in self.fieldsets for f in fs[1]["fields"] if isinstance(f, str)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tickets are opened (and paid for) through the API or the chat
@@ -63,8 +67,8 @@ class TicketAdmin(admin.ModelAdmin):
     def transcript(self, obj: Ticket) -> str:
         rows = Message.objects.filter(session_id=obj.support_session_id).order_by("created_at", "id")
         return format_html(
-            "<ol style='margin:0;padding-left:1.2em'>{}</ol>",
-            format_html_join("", "<li style='margin-bottom:.6em'><strong>{}{}</strong> · {}<br>{}</li>", (
+            '<ol class="admin-transcript">{}</ol>',  # styled by css/admin.css: the CSP has no inline style
+            format_html_join("", "<li><strong>{}{}</strong> · {}<br>{}</li>", (
                 (m.author_name or m.author, " [INTERNAL NOTE]" if m.internal else "",
                  m.created_at.strftime("%Y-%m-%d %H:%M"), m.text)
                 for m in rows
@@ -103,3 +107,7 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.action(description="Reject bug bounty")
     def reject_bounty(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._decide(request, queryset, REJECT)
+
+
+# --- Saved replies (the inbox's canned answers): registered in their own module ---------------------
+from .admin_replies import SavedReplyAdmin  # noqa: E402, F401

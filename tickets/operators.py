@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from demo_sessions.attachments.services import attachments_claim
 from demo_sessions.models import Author, Message, Uploader
-from support_project.domain import InvalidInput
+from support_project.domain import Conflict, InvalidInput
 
 from .models import Priority, Ticket, TicketStatus
 from .search import staff_user_by_username
@@ -50,12 +50,21 @@ def ticket_reply(
     says otherwise) and `support.message_created` is emitted. Internal note: staff-only, emits
     nothing, leaves the status and the "needs reply" flag alone — unless `support_status` is given
     explicitly, which is then applied (and emitted as `support.ticket_updated`, without the note).
+    A public reply on a closed ticket is refused (409 TICKET_CLOSED) unless it reopens it (`open`).
     """
     text = _clean_text(text)
     with transaction.atomic(durable=True):
         locked = ticket_lock(ticket_pk=ticket.pk)
         if support_status is not None:
             check_transition(locked.status, support_status, Actor.STAFF)
+        if not internal and locked.status == TicketStatus.CLOSED and support_status != TicketStatus.OPEN:
+            # Closed is closed for both sides: the customer can't answer, so a public reply must
+            # reopen the ticket explicitly (docs/DECISIONS.md).
+            raise Conflict(
+                "TICKET_CLOSED",
+                "This ticket is closed and the customer can't answer it: reopen it with this reply "
+                "(status open) or add an internal note.",
+            )
         if internal:
             new_status, awaiting = support_status, None
         else:
@@ -113,12 +122,13 @@ def ticket_update_by_staff(
             updates["status"] = support_status
             if support_status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
                 updates["awaiting_operator"] = False  # nothing left to answer
+                updates["awaiting_since"] = None
         if priority is not None and priority != locked.priority:
             changes["priority"] = [locked.priority, priority]
             updates["priority"] = priority
         new_assignee_id = None if assignee_user in (None, UNCHANGED) else assignee_user.pk
         if assignee_user is not UNCHANGED and new_assignee_id != locked.assignee_id:
-            old_name = locked.assignee.get_username() if locked.assignee_id else None
+            old_name = locked.assignee.get_username() if locked.assignee_id and locked.assignee else None
             changes["assignee"] = [old_name, assignee]
             updates["assignee_id"] = new_assignee_id
         if updates:

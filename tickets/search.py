@@ -76,7 +76,8 @@ def ticket_status_counts(
     """{status: count, capped at STATUS_COUNT_CAP} under the same filters (status aside). One query:
     a LIMITed subquery per status, each walking the (status, …) index."""
     qs = _filtered(Ticket.objects.all(), category=category, assignee=assignee, q=q, staff_user=staff_user)
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for status in TicketStatus.values:
         sql, sub_params = qs.filter(status=status).order_by().values("pk")[:STATUS_COUNT_CAP].query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{status})")  # noqa: S608 - Django-compiled SQL, bound params

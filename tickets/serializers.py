@@ -30,6 +30,26 @@ class BountyOut(serializers.Serializer):
                 "amount_usd": usd_str(settings.BUG_BOUNTY_MICROS)}
 
 
+class RatingOut(serializers.Serializer):
+    # The customer's rating of a resolved or closed ticket (tickets/ratings.py); null until rated.
+    # Reads the ticket (source="*").
+
+    score = serializers.IntegerField(source="rating_score")
+    comment = serializers.CharField(source="rating_comment")
+    created_at = serializers.DateTimeField(source="rated_at")
+
+    def to_representation(self, instance: Any) -> Any:
+        if instance.rating_score is None:
+            return None
+        return super().to_representation(instance)
+
+
+class TicketRatedOut(RatingOut):
+    # 201 of POST /support/tickets/{id}/rating: the rating and its ticket's id.
+
+    ticket_id = serializers.CharField(source="public_id")
+
+
 class _TicketCommonOut(serializers.Serializer):
     actor = Actor.CUSTOMER  # whose allowed_transitions
 
@@ -69,3 +89,4 @@ class TicketOut(_TicketCommonOut):
     updated_at = serializers.DateTimeField()
     last_activity_at = serializers.DateTimeField()
     source_session_id = serializers.CharField(allow_null=True)
+    rating = RatingOut(source="*", allow_null=True)

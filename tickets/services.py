@@ -85,7 +85,7 @@ def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str,
         support_session=session, source_session=source_session,
         charged_micros=settings.TICKET_PRICE_MICROS, payment_method=payment_method,
         bounty_status=BountyStatus.PENDING_REVIEW if category == Category.BUG else None,
-        created_at=now, updated_at=now, last_activity_at=now,
+        created_at=now, updated_at=now, last_activity_at=now, awaiting_since=now,
     )
     if source_session is not None:
         link = f"/demo?session={session.id}"
@@ -127,6 +127,11 @@ def thread_message_add(
         changes["status"] = new_status
     if awaiting_operator is not None:
         changes["awaiting_operator"] = awaiting_operator
+        # The customer's wait starts at their first unanswered message and ends with an answer.
+        if not awaiting_operator:
+            changes["awaiting_since"] = None
+        elif not ticket.awaiting_operator or ticket.awaiting_since is None:
+            changes["awaiting_since"] = now
     Ticket.objects.filter(pk=ticket.pk).update(**changes)
     old_status = ticket.status
     for field, value in changes.items():

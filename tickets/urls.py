@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import attachment_views, views
+from . import attachment_views, views, views_saved
 
 urlpatterns = [
     path("ui-traffic", views.inbox, name="inbox"),
@@ -15,4 +15,12 @@ urlpatterns = [
     path("ui-traffic/attachments/<str:attachment_id>", attachment_views.attachment_download, name="inbox-attachment"),
     path("ui-traffic/attachments/<str:attachment_id>/preview", attachment_views.attachment_preview,
          name="inbox-attachment-preview"),
+    # Saved replies (all operators) and saved views (each operator's own).
+    path("ui-traffic/replies", views_saved.saved_replies, name="inbox-replies"),
+    path("ui-traffic/replies/<int:reply_id>", views_saved.saved_reply_edit, name="inbox-reply-edit"),
+    path("ui-traffic/replies/<int:reply_id>/delete", views_saved.saved_reply_delete, name="inbox-reply-delete"),
+    path("ui-traffic/tickets/<str:ref>/saved-replies/<int:reply_id>", views_saved.saved_reply_for_ticket,
+         name="inbox-ticket-saved-reply"),
+    path("ui-traffic/views", views_saved.saved_view_create, name="inbox-views"),
+    path("ui-traffic/views/<int:view_id>/delete", views_saved.saved_view_delete, name="inbox-view-delete"),
 ]

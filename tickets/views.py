@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -29,15 +30,14 @@ from demo_sessions.attachments.services import attachments_discard
 from support_project.api.pagination import paginate
 from support_project.domain import DomainError, InvalidInput, NotFound
 
-from . import bounty, operators, search
+from . import bounty, context, operators, queues, replies, search
 from .forms import BountyForm, InboxFilterForm, PasswordSignInForm, ReplyForm, TicketUpdateForm, TokenSignInForm
 from .models import Category, Ticket, TicketStatus
 from .reply_files import read_reply_files, store_reply_files
 from .status import Actor, allowed_transitions
 
 PAGE_SIZE = 25
-LIST_ORDER = ("-last_activity_at", "-number")
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.ThrottledModelBackend"
 
 View = Callable[..., HttpResponseBase]
 
@@ -65,20 +65,24 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         next_url = ""
-    token_form, password_form = TokenSignInForm(prefix="t"), PasswordSignInForm(prefix="p", request=request)
+    token_form = TokenSignInForm(prefix="t", request=request)
+    password_form = PasswordSignInForm(prefix="p", request=request)
+    status = 200
     if request.method == "POST":
         form: TokenSignInForm | PasswordSignInForm
         if request.POST.get("method") == "password":
             form = password_form = PasswordSignInForm(request.POST, prefix="p", request=request)
         else:
-            form = token_form = TokenSignInForm(request.POST, prefix="t")
+            form = token_form = TokenSignInForm(request.POST, prefix="t", request=request)
         if form.is_valid():
             login(request, form.user, backend=BACKEND)
             return HttpResponseRedirect(next_url or reverse("inbox"))
+        if form.has_error("__all__", code="throttled"):
+            status = 429
     elif request.user.is_authenticated and request.user.is_staff:
         return redirect("inbox")
     return render(request, "inbox/login.html",
-                  {"token_form": token_form, "password_form": password_form, "next": next_url})
+                  {"token_form": token_form, "password_form": password_form, "next": next_url}, status=status)
 
 
 @require_POST
@@ -100,35 +104,50 @@ def _query(filters: dict[str, str], **overrides: str | None) -> str:
     return urlencode({k: v for k, v in merged.items() if v})
 
 
+def staff_choices() -> list[tuple[str, str]]:
+    """(username, "Full Name (username)") of active staff, for assignee pickers. One query."""
+    rows = search.staff_user_list().values_list("username", "first_name", "last_name")
+    return [(u, f"{f'{first} {last}'.strip()} ({u})" if (first or last) else u) for u, first, last in rows]
+
+
 @never_cache
 @require_GET
 @staff_required
 def inbox(request: HttpRequest) -> HttpResponse:
     filters = InboxFilterForm(request.GET).filters()
     cursor = filters.pop("cursor", "")
-    scope = {"category": filters.get("category"), "assignee": filters.get("assignee"), "q": filters.get("q"),
-             "staff_user": request.user}
-    tickets = search.ticket_list_for_staff(status=filters.get("status"), **scope)
+    view = filters.get("view") or queues.DEFAULT_QUEUE
+    queue = queues.QUEUES[view]
+    status = filters.get("status")
+    # Whatever `search.ticket_list_for_staff` filters on, the view and its counts pass through.
+    search_filters: dict[str, Any] = {"category": filters.get("category"), "assignee": filters.get("assignee"),
+                                      "q": filters.get("q")}
+    tickets = queues.ticket_queue_for_staff(queue=view, staff_user=request.user, status=status, **search_filters)
     try:
-        page = paginate(tickets, params={"limit": str(PAGE_SIZE), "cursor": cursor}, order=LIST_ORDER,
+        page = paginate(tickets, params={"limit": str(PAGE_SIZE), "cursor": cursor}, order=queue.order,
                         serialize=lambda rows: rows)
     except InvalidInput:  # a mangled cursor: show the first page rather than an error
         cursor = ""
-        page = paginate(tickets, params={"limit": str(PAGE_SIZE)}, order=LIST_ORDER, serialize=lambda rows: rows)
-    counts = search.ticket_status_counts(**scope)
-    base = {k: v for k, v in filters.items() if k != "status"}
-    tabs = [{"label": "All", "value": "", "count": _shown(sum(counts.values()), capped=any(
-        n >= search.STATUS_COUNT_CAP for n in counts.values())), "url": "?" + _query(base)}]
-    tabs += [{"label": label, "value": value, "url": "?" + _query(base, status=value),
-              "count": _shown(counts.get(value, 0), capped=counts.get(value, 0) >= search.STATUS_COUNT_CAP)}
-             for value, label in TicketStatus.choices]
+        page = paginate(tickets, params={"limit": str(PAGE_SIZE)}, order=queue.order, serialize=lambda rows: rows)
+    counts = queues.ticket_queue_counts(staff_user=request.user, status=status, **search_filters)
+    base = {k: v for k, v in filters.items() if k != "view"}
+    tabs = [{"label": q.label, "value": key, "hint": q.hint, "url": "?" + _query(base, view=key),
+             "count": _shown(counts[key], capped=counts[key] >= queues.COUNT_CAP)}
+            for key, q in queues.QUEUES.items()]
+    current_query = queues.saved_view_query(filters)
+    saved = [{"id": v.id, "name": v.name, "url": "?" + v.query, "current": v.query == current_query}
+             for v in queues.saved_view_list(staff_user=request.user)]
     return render(request, "inbox/list.html", {
         "tickets": page["results"],
         "tabs": tabs,
+        "view": view,
+        "queue": queue,
+        "saved_views": saved,
+        "saved_view_query": current_query,
         "filters": filters,
-        "status": filters.get("status", ""),
+        "statuses": TicketStatus.choices,
         "categories": Category.choices,
-        "staff_usernames": list(search.staff_user_list().values_list("username", flat=True)),
+        "staff_users": staff_choices(),
         "older_url": "?" + _query(filters, cursor=page["next_cursor"]) if page["next_cursor"] else "",
         "newest_url": "?" + _query(filters) if cursor else "",
     })
@@ -157,27 +176,52 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404("No such ticket.") from exc
     ticket = transcript.ticket
-    staff_usernames = list(search.staff_user_list().values_list("username", flat=True))
-    update_form = TicketUpdateForm(staff_usernames=staff_usernames, auto_id="ticket-%s", initial={
+    update_form = TicketUpdateForm(staff_users=staff_choices(), auto_id="ticket-%s", initial={
         "support_status": ticket.status, "priority": ticket.priority,
-        "assignee": ticket.assignee.get_username() if ticket.assignee_id else "",
+        "assignee": ticket.assignee.get_username() if ticket.assignee_id and ticket.assignee else "",
     })
-    reachable = {ticket.status, *allowed_transitions(ticket.status, Actor.STAFF)}
-    update_form.fields["support_status"].choices = [c for c in TicketStatus.choices if c[0] in reachable]
+    allowed = allowed_transitions(ticket.status, Actor.STAFF)
+    reachable = {ticket.status, *allowed}
+    status_field = update_form.fields["support_status"]
+    assert isinstance(status_field, forms.ChoiceField)
+    status_field.choices = [c for c in TicketStatus.choices if c[0] in reachable]
+    reply_form = ReplyForm(auto_id="reply-%s")
+    inserted = _saved_reply_prefill(request, ticket)
+    if inserted is not None:
+        reply_form = ReplyForm(auto_id="reply-%s", initial={"text": inserted.text,
+                                                            "support_status": inserted.support_status})
     return render(request, "inbox/ticket.html", {
         "ticket": ticket,
         "thread": transcript.messages,
         "source_session": transcript.source_session,
         "source_messages": transcript.source_messages,
-        "reply_form": ReplyForm(auto_id="reply-%s"),
+        "reply_form": reply_form,
+        "reply_text": inserted.text if inserted else "",
+        "saved_replies": list(replies.saved_reply_list().values("id", "title", "set_status")),
         "update_form": update_form,
-        "balance_usd": usd_str(ticket.agent.balance_micros),
+        "can_resolve": TicketStatus.RESOLVED in allowed,
+        "assigned_to_me": ticket.assignee_id == request.user.pk,
+        "customer": context.customer_context_for_staff(ticket=ticket),
         "charged_usd": usd_str(ticket.charged_micros),
         "bounty_amount_usd": usd_str(settings.BUG_BOUNTY_MICROS),
         "is_bug": ticket.category == Category.BUG,
         "attachment_limits": {"per_message": settings.ATTACHMENT_MAX_PER_MESSAGE,
                               "max_bytes": settings.ATTACHMENT_MAX_BYTES},
+        "rating_stars": "★" * (ticket.rating_score or 0) + "☆" * (5 - (ticket.rating_score or 0)),
     })
+
+
+def _saved_reply_prefill(request: HttpRequest, ticket: Ticket) -> replies.RenderedReply | None:
+    """`?saved_reply=<id>`: the reply box comes prefilled (the no-JavaScript way to insert one)."""
+    reply_id = request.GET.get("saved_reply")
+    if not reply_id:
+        return None
+    try:
+        reply = replies.saved_reply_get(reply_id=reply_id)
+    except NotFound:
+        messages.error(request, "That saved reply no longer exists.")
+        return None
+    return replies.saved_reply_render(reply=reply, ticket=ticket, staff_user=request.user)
 
 
 def _form_errors(form: Any) -> str:
@@ -214,10 +258,11 @@ def _ticket_reply(request: HttpRequest, ticket: Ticket, parsed: Any) -> HttpResp
         return redirect(_ticket_url(ticket))
     internal = form.cleaned_data["visibility"] == "internal"
     ids: list[str] = []
+    support_status = TicketStatus.RESOLVED if form.cleaned_data["resolve"] else form.cleaned_data["support_status"]
     try:
         ids = store_reply_files(parsed=parsed, ticket=ticket, staff_user=request.user)
         operators.ticket_reply(ticket=ticket, staff_user=request.user, text=form.cleaned_data["text"],
-                               internal=internal, support_status=form.cleaned_data["support_status"] or None,
+                               internal=internal, support_status=support_status or None,
                                attachment_ids=ids)
     except DomainError as error:
         attachments_discard(attachment_ids=ids)
@@ -232,16 +277,17 @@ def _ticket_reply(request: HttpRequest, ticket: Ticket, parsed: Any) -> HttpResp
 @staff_required
 def ticket_update(request: HttpRequest, ref: str) -> HttpResponse:
     ticket = _get(ref)
-    staff_usernames = list(search.staff_user_list().values_list("username", flat=True))
-    form = TicketUpdateForm(request.POST, staff_usernames=staff_usernames)
+    form = TicketUpdateForm(request.POST, staff_users=staff_choices())
     if not form.is_valid():
         messages.error(request, f"Nothing changed. {_form_errors(form)}")
         return redirect(_ticket_url(ticket))
     data = form.cleaned_data
+    # Fields the form didn't send stay as they are (the quick actions send one field).
+    assignee = (data["assignee"] or None) if "assignee" in request.POST else operators.UNCHANGED
     try:
         result = operators.ticket_update_by_staff(
-            ticket=ticket, staff_user=request.user, support_status=data["support_status"],
-            assignee=data["assignee"] or None, priority=data["priority"],
+            ticket=ticket, staff_user=request.user, support_status=data["support_status"] or None,
+            assignee=assignee, priority=data["priority"] or None,
         )
     except DomainError as error:
         messages.error(request, f"Nothing changed. {_api_error(error)}")

@@ -33,7 +33,7 @@ _EXAMPLE_TICKET: dict[str, Any] = {
     "priority": "normal", "created_at": "2026-11-28T09:15:02.114Z", "updated_at": "2026-11-28T09:15:02.114Z",
     "last_activity_at": "2026-11-28T09:15:02.114Z", "charged_usd": "0.01", "payment_method": "virtual_balance",
     "bounty": {"eligible": True, "status": "pending_review", "amount_usd": "1.00"},
-    "allowed_transitions": ["closed"], "source_session_id": None,
+    "allowed_transitions": ["closed"], "source_session_id": None, "rating": None,
 }
 
 CATALOG: list[dict[str, Any]] = [
@@ -50,6 +50,7 @@ CATALOG: list[dict[str, Any]] = [
         "example_data": {"ticket": _EXAMPLE_TICKET, "message": {
             "id": "msg_7QpLk2v9d0sX1aYb3cZe4f", "author": "operator", "author_name": "Olivia",
             "text": "Thanks, we can reproduce it and are on it.", "created_at": "2026-11-28T09:20:40.000Z",
+            "metadata": {},
             "attachments": [{"id": "att_3nR8sK1pQ0wE5tY7uI9oP2", "filename": "fix-verification.csv",
                              "content_type": "text/csv", "size": 2048,
                              "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -69,12 +70,23 @@ CATALOG: list[dict[str, Any]] = [
                          "bounty": {"amount_usd": "1.00", "ledger_entry_id": "led_9fXk2LmQ0pRs7TuVw1yZ3a"}},
     },
     {
+        "type": EventType.TICKET_RATED.value,
+        "description": "You rated the help on a resolved or closed ticket (1–5, once).",
+        "example_data": {"ticket": {**_EXAMPLE_TICKET, "support_status": "resolved", "allowed_transitions":
+                                    ["open", "closed"], "updated_at": "2026-11-28T11:02:10.000Z",
+                                    "rating": {"score": 5, "comment": "Fixed within the hour, thanks!",
+                                               "created_at": "2026-11-28T11:02:10.000Z"}},
+                         "rating": {"score": 5, "comment": "Fixed within the hour, thanks!",
+                                    "created_at": "2026-11-28T11:02:10.000Z"}},
+    },
+    {
         "type": EventType.SUBSCRIPTION_DISABLED.value,
         "description": "One of your subscriptions was disabled automatically: its receiver answered 410 Gone, "
                        "or its deliveries kept failing. Re-enable it with PATCH {\"active\": true}.",
         "example_data": {"subscription": {"id": "sub_2bV8nQ1mZx0cL4kJ7hG5fD", "label": "ops alerts",
                                           "callback_url": "https://hooks.example.com/411data",
-                                          "disabled_reason": "failing"}},
+                                          "disabled_reason": "failing",
+                                          "disabled_at": "2026-11-28T09:15:02.114Z"}},
     },
     {
         "type": EventType.TEST.value,

@@ -120,8 +120,11 @@ def event_dispatch(*, event_id: str) -> list[str]:
 # --- one attempt --------------------------------------------------------------------------------
 
 def _claim(delivery_id: str, now: datetime) -> bool:
+    # Claiming consumes the queued task: `queued_at` goes back to NULL, so once this attempt's
+    # retry (or its lease) is due the sweeper re-queues it at once, not 60 s after fan-out.
     return bool(Delivery.objects.filter(id=delivery_id, status__in=DUE_STATUSES, next_attempt_at__lte=now).update(
         next_attempt_at=now + CLAIM_LEASE, attempt_count=F("attempt_count") + 1, last_attempt_at=now,
+        queued_at=None,
     ))
 
 

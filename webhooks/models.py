@@ -8,6 +8,8 @@ never again, and it never appears in logs or in the delivery log.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -33,6 +35,7 @@ class EventType(models.TextChoices):
     MESSAGE_CREATED = "support.message_created", "support.message_created"
     TICKET_UPDATED = "support.ticket_updated", "support.ticket_updated"
     BOUNTY_AWARDED = "support.bounty_awarded", "support.bounty_awarded"
+    TICKET_RATED = "support.ticket_rated", "support.ticket_rated"
     SUBSCRIPTION_DISABLED = "webhook.subscription_disabled", "webhook.subscription_disabled"
     TEST = "webhook.test", "webhook.test"
 
@@ -104,7 +107,7 @@ class Subscription(models.Model):
     def is_staff_scope(self) -> bool:
         return self.agent_id is None
 
-    def secrets_for_signing(self, *, now: object | None = None) -> list[str]:
+    def secrets_for_signing(self, *, now: datetime | None = None) -> list[str]:
         """The current secret, then the previous one while its 24 h overlap lasts."""
         moment = now or timezone.now()
         out = [self.signing_secret]

@@ -3,29 +3,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Subscription
 
 
-class _NullIfBlank(serializers.CharField):
-    """A string column where "" means "none": rendered as null."""
-
-    def to_representation(self, value: Any) -> str | None:
-        return value or None
-
-
 class SubscriptionRefOut(serializers.Serializer):
     # The subscription in brief: `data.subscription` of `subscription.disabled`.
 
     id = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the stubs' Field.label clashes with our field name
     callback_url = serializers.CharField()
-    disabled_reason = _NullIfBlank(allow_null=True)
+    disabled_reason = serializers.SerializerMethodField()
     disabled_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_disabled_reason(self, sub: Subscription) -> str | None:
+        return sub.disabled_reason or None  # "" (active) is null
 
 
 class SubscriptionOut(SubscriptionRefOut):
@@ -42,7 +37,7 @@ class SubscriptionOut(SubscriptionRefOut):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_previous_secret_expires_at(self, sub: Subscription) -> str | None:
-        if not sub.previous_secret:
+        if not sub.previous_secret or sub.previous_secret_expires_at is None:
             return None
         return serializers.DateTimeField().to_representation(sub.previous_secret_expires_at)
 

@@ -82,10 +82,12 @@ def _parse(url: str, *, permissive: bool) -> tuple[str, str, int, str]:
         raise BlockedDestination("The callback URL has no host.")
     if parts.fragment:
         raise BlockedDestination("The callback URL must not contain a #fragment.")
+    if port == 0:  # urlsplit reads ":0" as 0, which `port or default` would turn into 443/80
+        raise BlockedDestination("The callback URL's port must be between 1 and 65535.")
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return scheme, host, port or (443 if scheme == "https" else 80), path
+    return scheme, host, port if port is not None else (443 if scheme == "https" else 80), path
 
 
 def _getaddrinfo(host: str, port: int) -> list[str]:

@@ -2,23 +2,24 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from support_project.api.serializers import StrictSerializer
+from support_project.api.serializers import StrictCharField, StrictSerializer
 
 from ..models import ApiToken, Scope
 
 
 class UsageKeyCreateIn(StrictSerializer):
-    label = serializers.CharField(max_length=120, allow_blank=True, required=False, default="")
+    label = StrictCharField(single_line=True, max_length=120, allow_blank=True, required=False,  # type: ignore[assignment]
+                            default="")
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.values), min_length=1, max_length=3)
 
 
 class MintIn(StrictSerializer):
-    name = serializers.CharField(max_length=120, required=False, default="Demo agent")
+    name = StrictCharField(single_line=True, max_length=120, required=False, default="Demo agent")
 
 
 class UsageKeyOut(serializers.Serializer):
     id = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the stubs' Field.label clashes with our field name
     scopes = serializers.ListField(child=serializers.CharField())
     prefix = serializers.CharField()
     created_at = serializers.DateTimeField()

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.viewsets import ApiViewSet
+from accounts.viewsets import ApiView, ApiViewSet
 from billing.money import usd_str
 from support_project.api.serializers import reject_body, validate_body
 from support_project.domain import InvalidInput, NotFound
@@ -40,13 +40,12 @@ def _refuse_idempotency_key(request: Request) -> None:
         )
 
 
-class MeView(APIView):
+class MeView(ApiView):
     permission_classes = [IsAgent]
 
     @extend_schema(responses=MeOut, summary="The calling agent and token")
     def get(self, request: Request) -> Response:
-        principal = request.auth
-        agent = principal.agent
+        principal, agent = self.principal, self.agent
         return Response({
             "agent_id": agent.id, "name": agent.name, "token_kind": principal.kind,
             "token_prefix": principal.prefix, "scopes": sorted(principal.effective_scopes),
@@ -54,14 +53,14 @@ class MeView(APIView):
         })
 
 
-class TokenRotateView(APIView):
+class TokenRotateView(ApiView):
     permission_classes = [IsAdminBearer]
 
     @extend_schema(request=None, responses=TokenOut, summary="Rotate the admin bearer (the old one stops working)")
     def post(self, request: Request) -> Response:
         _refuse_idempotency_key(request)
         reject_body(request.data)
-        token = services.admin_token_rotate(agent=request.auth.agent)
+        token = services.admin_token_rotate(agent=self.agent, presented_token_id=self.principal.token_id)
         return Response({"token": token})
 
 

@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Scope
 from accounts.permissions import require_scope
+from accounts.viewsets import ApiView
 from billing import idempotency
 from billing.idempotency import StoredResponse
 from billing.paywall import to_response
@@ -50,8 +50,8 @@ class ChatOut(serializers.Serializer):
     ticket = serializers.DictField(allow_null=True)
 
 
-class ChatView(APIView):
-    permission_classes = [require_scope(Scope.CHAT, Scope.SUPPORT)]
+class ChatView(ApiView):
+    permission_classes = [require_scope(Scope.CHAT)]  # SPEC §10: chat turns need `chat`
 
     @extend_schema(
         summary="One Enrich Agent turn in an enrich chat (409 SUPPORT_THREAD_NO_LLM on a support thread)",
@@ -65,7 +65,7 @@ class ChatView(APIView):
 
         def turn() -> StoredResponse:
             result = chat_turn(
-                principal=request.auth, session_id=data.get("session_id"), message=data["message"],
+                principal=self.principal, session_id=data.get("session_id"), message=data["message"],
                 base_url=request.build_absolute_uri("/").rstrip("/"),
             )
             ticket = {k: v for k, v in result.ticket.items() if k != "replayed"} if result.ticket else None
@@ -81,4 +81,4 @@ class ChatView(APIView):
             return to_response(turn())
         # A retried turn (same key and body) replays the first answer: no second message, no second charge.
         fp = idempotency.fingerprint(method="POST", path=request.path, body=request.data)
-        return to_response(idempotency.run_once(agent_id=request.auth.agent.id, key=key, fp=fp, work=turn))
+        return to_response(idempotency.run_once(agent_id=self.agent.id, key=key, fp=fp, work=turn))

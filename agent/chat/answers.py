@@ -44,7 +44,8 @@ class Section:
 def recipe_sections(markdown: str) -> list[Section]:
     """Split a recipe at its `##` headings (code blocks may hold `#` comments: they are not headings)."""
     sections: list[Section] = []
-    heading, lines, in_code = "", [], False
+    lines: list[str] = []
+    heading, in_code = "", False
     for raw in markdown.splitlines():
         if raw.lstrip().startswith("```"):
             in_code = not in_code

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.conf import settings
-
 
 @dataclass(frozen=True)
 class ToolOutcome:
@@ -59,21 +57,9 @@ class ProviderError(Exception):
 
 
 class ChatProvider(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def run_turn(self, *, turn: TurnInput, run_tool: ToolRunner) -> ProviderReply:
         """Answer one user message, calling tools through `run_tool`. Raises ProviderError."""
         ...
-
-
-def provider_get(name: str | None = None) -> ChatProvider:
-    """The provider `settings.LLM_PROVIDER` names (`builtin` | `openai`); unknown names fail loudly."""
-    from .builtin import BuiltinProvider
-    from .openai_compat import OpenAICompatibleProvider
-
-    chosen = (name or settings.LLM_PROVIDER or "builtin").strip().lower()
-    if chosen == "builtin":
-        return BuiltinProvider()
-    if chosen == "openai":
-        return OpenAICompatibleProvider.from_settings()
-    raise ValueError(f"LLM_PROVIDER must be 'builtin' or 'openai', not {chosen!r}")

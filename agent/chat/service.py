@@ -28,8 +28,9 @@ from demo_sessions.selectors import public_messages, session_get_for_agent
 from demo_sessions.services import enrich_session_create, message_append
 from support_project.domain import Conflict, DomainError
 
-from .base import ChatProvider, HistoryItem, ProviderError, ToolOutcome, TurnInput, provider_get
+from .base import ChatProvider, HistoryItem, ProviderError, ToolOutcome, TurnInput
 from .builtin import ticket_confirmation
+from .providers import provider_get
 from .triage import Triage, triage_compose, triage_mirror
 
 logger = logging.getLogger(__name__)

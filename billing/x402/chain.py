@@ -80,8 +80,9 @@ class SimulatedChain:
         self.network = network
         self.chain_id = get_evm_chain_id(network)
         self.token = to_checksum_address(asset.asset)
-        self.token_name = str(asset.extra["name"])
-        self.token_version = str(asset.extra["version"])
+        extra = asset.extra or {}
+        self.token_name = str(extra["name"])
+        self.token_version = str(extra["version"])
         self.initial_balance_atomic = initial_balance_atomic
         self.facilitator_address = to_checksum_address(
             facilitator_address or Account.from_key(keccak(text="local-x402-facilitator")).address

@@ -56,7 +56,8 @@ class FacilitatorApp:
     def __init__(self, chain: SimulatedChain, options: FacilitatorOptions | None = None) -> None:
         self.chain = chain
         self.options = options or FacilitatorOptions()
-        self.facilitator = x402FacilitatorSync().register([chain.network], ExactEvmFacilitatorScheme(chain))
+        self.facilitator = x402FacilitatorSync()
+        self.facilitator.register([chain.network], ExactEvmFacilitatorScheme(chain))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
@@ -85,19 +86,19 @@ class FacilitatorApp:
         if method == "POST" and path == "/verify":
             if self.options.verify_status:
                 return self.options.verify_status, {"error": "injected verify failure"}
-            request = VerifyRequest.model_validate(_read_json(environ))
-            result = self.facilitator.verify(request.payment_payload, request.payment_requirements)
-            return 200, result.model_dump(by_alias=True, exclude_none=True)
+            verify = VerifyRequest.model_validate(_read_json(environ))
+            verified = self.facilitator.verify(verify.payment_payload, verify.payment_requirements)
+            return 200, verified.model_dump(by_alias=True, exclude_none=True)
         if method == "POST" and path == "/settle":
             if self.options.settle_status:
                 return self.options.settle_status, {"error": "injected settle failure"}
-            request = SettleRequest.model_validate(_read_json(environ))
+            settle = SettleRequest.model_validate(_read_json(environ))
             if self.options.before_settle:
                 self.options.before_settle()
-            result = self.facilitator.settle(request.payment_payload, request.payment_requirements)
+            settled = self.facilitator.settle(settle.payment_payload, settle.payment_requirements)
             if self.options.settle_delay_seconds:
                 time.sleep(self.options.settle_delay_seconds)  # the answer is late; the transfer is not
-            return 200, result.model_dump(by_alias=True, exclude_none=True)
+            return 200, settled.model_dump(by_alias=True, exclude_none=True)
         return 404, {"error": f"no route for {method} {path}"}
 
     def _authorization(self, payer: str, nonce: str) -> dict[str, Any]:
@@ -163,4 +164,5 @@ def start_in_thread(
     thread = threading.Thread(target=server.serve_forever, name="x402-facilitator", daemon=True)
     thread.start()
     bound_host, bound_port = server.server_address[:2]
-    return RunningFacilitator(f"http://{bound_host}:{bound_port}", chain, app.options, server, thread)
+    host_text = bound_host.decode() if isinstance(bound_host, bytes) else bound_host
+    return RunningFacilitator(f"http://{host_text}:{bound_port}", chain, app.options, server, thread)

@@ -156,11 +156,12 @@ def payment_required_error(
     balance = Agent.objects.filter(id=agent_id).values_list("balance_micros", flat=True).first() or 0
     default = (
         f"This request costs ${usd_str(price_micros)} and the virtual balance can't cover it: "
-        "pay with x402 (PAYMENT-SIGNATURE) or top up."
+        "pay with x402 (PAYMENT-SIGNATURE), or top up the balance with POST /api/v1/agents/topup "
+        "(see /cookbook/billing#top-up-with-x402)."
     )
     return PaymentRequiredError(
         message or default,
-        details={} if billing_reason == "virtual_balance_insufficient" else {"reason": error},
+        details={} if billing_reason in ("virtual_balance_insufficient", "topup") else {"reason": error},
         x402_required=encode_header(body),
         x402_settlement=None if settle_response is None else encode_payment_response_header(settle_response),
         extra={

@@ -11,10 +11,10 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import require_scope
 from accounts.principal import Principal
+from accounts.viewsets import ApiViewSet
 
 from ..attachments.http import download_response
 from ..attachments.selectors import attachment_get_for_agent, attachment_get_for_staff

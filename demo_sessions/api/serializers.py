@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from support_project.api.serializers import StrictCharField, StrictSerializer
@@ -10,8 +12,18 @@ from ..serializers import SessionOut
 
 class SessionListParams(StrictSerializer):
     kind = serializers.ChoiceField(choices=SessionKind.values, required=False)
+    # The seed's word for the same filter (SPEC §10); both at once must agree.
+    session_kind = serializers.ChoiceField(choices=SessionKind.values, required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
-    cursor = serializers.CharField(required=False)
+    cursor = serializers.CharField(required=False, min_length=1)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind, alias = attrs.get("kind"), attrs.pop("session_kind", None)
+        if alias is not None and kind is not None and alias != kind:
+            raise serializers.ValidationError({"session_kind": ["Must match kind when both are given."]})
+        if alias is not None:
+            attrs["kind"] = alias
+        return attrs
 
 
 class SessionCreateIn(StrictSerializer):

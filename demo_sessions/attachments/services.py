@@ -69,11 +69,14 @@ def attachment_upload(
     key = storage.save(storage_key_for(agent_id=session.agent_id, session_id=session.id, attachment_id=attachment_id),
                        File(received.file, name=attachment_id))
     replay: StoredResponse | None = None
+    # Agents own their keys; an operator's upload is keyed to the staff user (as on /api/admin/).
+    staff_id = staff_user.pk if uploader == Uploader.STAFF and staff_user is not None else None
+    key_agent = None if staff_id is not None else session.agent_id
     try:
         with transaction.atomic(durable=True):
             if idempotency_key:
-                replay = idempotency.claim_in_transaction(agent_id=session.agent_id, key=idempotency_key,
-                                                          fp=fingerprint)
+                replay = idempotency.claim_in_transaction(agent_id=key_agent, staff_user_id=staff_id,
+                                                          key=idempotency_key, fp=fingerprint)
             if replay is None:
                 DemoSession.objects.select_for_update().only("id").get(pk=session.pk)
                 total = attachments_of_session_total(session_id=session.id)
@@ -88,7 +91,8 @@ def attachment_upload(
                 response = StoredResponse(201, dict(AttachmentOut(attachment).data),
                                           {"Location": f"/api/v1/attachments/{attachment.id}"})
                 if idempotency_key:
-                    idempotency.store(agent_id=session.agent_id, key=idempotency_key, response=response)
+                    idempotency.store(agent_id=key_agent, staff_user_id=staff_id, key=idempotency_key,
+                                      response=response)
     except BaseException:
         _delete_object(key)
         raise

@@ -222,6 +222,8 @@
   // ---- conversation -------------------------------------------------------------------------------
   function setHeader() {
     var s = state.current;
+    // demo-ticket.js (close and rate) listens; it asks for a reload with "demo:refresh".
+    root.dispatchEvent(new CustomEvent("demo:conversation", { detail: { session: s, token: state.token } }));
     var meta = $("conversation-meta");
     meta.textContent = "";
     var input = $("composer-input");
@@ -413,6 +415,12 @@
   });
 
   $("new-chat-button").addEventListener("click", function () { newChat(true); });
+
+  root.addEventListener("demo:refresh", function () {
+    var tasks = [loadSessions(), refreshAccount()];
+    if (state.current && state.current.id) tasks.push(openSession(state.current.id, false));
+    Promise.all(tasks).catch(showError);
+  });
 
   $("composer").addEventListener("submit", function (event) {
     event.preventDefault();

@@ -28,6 +28,8 @@ from support_project.domain import (
     UpstreamFailed,
 )
 
+from .dependencies import RETRY_AFTER_SECONDS, is_dependency_failure
+
 logger = logging.getLogger(__name__)
 
 EXPOSE_PAYMENT_HEADERS = "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
@@ -154,15 +156,27 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
             (triple for klass, triple in _DRF_CODES.items() if isinstance(exc, klass)),
             (exc.status_code, "ERROR", str(exc.detail)),
         )
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+        wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
         if isinstance(exc, drf.ParseError) and "JSON" not in str(exc.detail):
             message = str(exc.detail)
         return error_response(request, status, code, message, headers=headers)
+    if is_dependency_failure(exc):
+        return service_unavailable(request, exc)
     logger.exception("unhandled error under /api/", extra={"request_id": request_id_of(request)})
     return internal_error(request)
+
+
+def service_unavailable(request: Any, exc: BaseException) -> JsonResponse:
+    """503 for a dependency that is busy or down (support_project.api.dependencies)."""
+    logger.warning("dependency failure, answering 503 (request_id=%s): %s", request_id_of(request), exc)
+    return error_response(
+        request, 503, "SERVICE_UNAVAILABLE", "A service this request needs is busy or unavailable; retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def payload_too_large(request: HttpRequest | Any) -> JsonResponse:

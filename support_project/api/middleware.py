@@ -10,7 +10,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .errors import error_response, internal_error, payload_too_large
+from .dependencies import is_dependency_failure
+from .errors import error_response, internal_error, payload_too_large, service_unavailable
 from .upload_limits import upload_body_limit
 
 logger = logging.getLogger(__name__)
@@ -30,9 +31,10 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("X-Request-ID", "")
-        request.request_id = supplied if _SANE_REQUEST_ID.match(supplied) else f"req_{secrets.token_hex(12)}"
+        request_id = supplied if _SANE_REQUEST_ID.match(supplied) else f"req_{secrets.token_hex(12)}"
+        request.request_id = request_id  # type: ignore[attr-defined]  # read by errors.request_id_of and logs
         response = self.get_response(request)
-        response["X-Request-ID"] = request.request_id
+        response["X-Request-ID"] = request_id
         rate = getattr(request, "rate_limit", None)
         if rate is not None:
             limit, remaining, reset = rate
@@ -94,5 +96,7 @@ class ApiErrorPageMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
+        if is_dependency_failure(exception):
+            return service_unavailable(request, exception)
         logger.exception("unhandled error under /api/ (request_id=%s)", getattr(request, "request_id", ""))
         return internal_error(request)

@@ -55,7 +55,7 @@ def paginate(
     *,
     params: Any,
     order: tuple[str, str],
-    serialize: Callable[[list[Any]], list[Any]],
+    serialize: Callable[[list[Any]], Any],
     first_is_datetime: bool = True,
 ) -> dict[str, Any]:
     """One page of `queryset` ordered by `order` (e.g. ("-last_activity_at", "-id")).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -43,6 +44,17 @@ class ApiAutoSchema(AutoSchema):
 
     def _is_list_view(self, serializer: Any = None) -> bool:
         return False
+
+    def get_override_parameters(self) -> list[Any]:
+        # Creating POSTs of the base viewset's idempotency mechanism document the header (its
+        # format comes from support_project.api.schema_exact).
+        parameters = list(super().get_override_parameters())
+        view = self.view
+        if self.method == "POST" and getattr(view, "action", None) in getattr(view, "idempotent_actions", ()):
+            parameters.append(OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER,
+                description="Replays the first successful answer for 24 h (SPEC §3.4)."))
+        return parameters
 
     def get_operation_id(self) -> str:
         operation_id = str(super().get_operation_id())

@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from support_project.domain import InvalidInput
+
 
 class StrictSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
@@ -21,6 +23,19 @@ def validate_body(serializer_class: type[serializers.Serializer], data: Any, **c
     serializer = serializer_class(data=data, context=context)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def validate_query(serializer_class: type[serializers.Serializer], params: Any) -> dict[str, Any]:
+    """Validate query parameters; the error names them ("Invalid query parameter: limit.")."""
+    serializer = serializer_class(data=params.dict() if hasattr(params, "dict") else dict(params))
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    errors = serializer.errors
+    names = ", ".join(str(name) for name in errors)
+    raise InvalidInput(
+        f"Invalid query parameter{'s' if len(errors) > 1 else ''}: {names}.",
+        details={str(name): [str(reason) for reason in reasons] for name, reasons in errors.items()},
+    )
 
 
 class StrictCharField(serializers.CharField):

@@ -41,13 +41,20 @@ def rate_limit_hit(ident: str, limit: int) -> tuple[int, int, int] | None:
     return limit, limit - count, reset_after
 
 
+def client_address(request: Any) -> str:
+    """The address the server saw. Never X-Forwarded-For as sent (DRF's `get_ident` would take it
+    from anyone): uvicorn's `--proxy-headers` rewrites the peer address from it only for
+    connections from `FORWARDED_ALLOW_IPS`, our own proxies (see the Procfile and README)."""
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
 class TokenRateThrottle(BaseThrottle):
     def allow_request(self, request: Any, view: Any) -> bool:
         principal = getattr(request, "auth", None)
         if principal is not None and getattr(principal, "token_id", None):
             ident, limit = f"tok:{principal.token_id}", settings.RATE_LIMIT_PER_MINUTE
         else:
-            ident, limit = f"ip:{self.get_ident(request)}", settings.RATE_LIMIT_ANON_PER_MINUTE
+            ident, limit = f"ip:{client_address(request)}", settings.RATE_LIMIT_ANON_PER_MINUTE
         hit = rate_limit_hit(ident, limit)
         if hit is None:
             return True

@@ -96,3 +96,17 @@ def test_what_a_schema_refuses_the_tool_refuses(agent_a: AgentPersona, name: str
     assert exc_info.value.code == "VALIDATION_ERROR"
     assert list(exc_info.value.details) == [field]
     assert isinstance(exc_info.value, DomainError)
+
+
+def test_the_catalog_examples_have_the_real_payloads_keys(agent_a: AgentPersona) -> None:
+    from webhooks.catalog import catalog_json
+
+    created = _open(agent_a)
+    _tool(agent_a, "append_support_message", {"support_session_id": created["support_session_id"], "text": "More."})
+    examples = {entry["type"]: entry["example"]["data"] for entry in catalog_json()}
+    for event_type in ("support.ticket_created", "support.message_created"):
+        real = json.loads(Event.objects.get(type=event_type).envelope)["data"]
+        example = examples[event_type]
+        assert set(example) == set(real), event_type
+        for key, value in real.items():
+            assert set(example[key]) == set(value), (event_type, key)

@@ -16,6 +16,13 @@ from tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
+
+@pytest.fixture(autouse=True)
+def _no_in_flight_cap(settings):  # type: ignore[no-untyped-def]
+    # These storms test money races from one agent; the per-agent in-flight cap (429) is
+    # tested on its own in tests/hardening/test_database_trouble.py.
+    settings.AGENT_MAX_CONCURRENT_REQUESTS = 0
+
 URL = "/api/v1/support/tickets"
 GOOD = {"category": "other", "subject": "Storm", "body": "Many at once."}
 

@@ -36,6 +36,8 @@ def _start(**variables: str) -> subprocess.CompletedProcess[str]:
         ({"TICKET_PRICE_MICROS": "0.01"}, "TICKET_PRICE_MICROS='0.01' is not a whole number"),
         ({"TICKET_PRICE_MICROS": "0"}, "TICKET_PRICE_MICROS=0 is below its minimum of 1"),
         ({"RATE_LIMIT_PER_MINUTE": "-5"}, "RATE_LIMIT_PER_MINUTE=-5 is below its minimum of 0"),
+        ({"TOPUP_MIN_MICROS": "0"}, "TOPUP_MIN_MICROS=0 is below its minimum of 1"),
+        ({"TOPUP_MIN_MICROS": "500", "TOPUP_MAX_MICROS": "100"}, "TOPUP_MAX_MICROS=100 is below TOPUP_MIN_MICROS=500"),
         ({"WEBHOOK_TIMEOUT_SECONDS": "ten"}, "WEBHOOK_TIMEOUT_SECONDS='ten' is not a number"),
         ({"LLM_TIMEOUT_SECONDS": "nan"}, "LLM_TIMEOUT_SECONDS='nan' is not a finite number"),
         ({"LLM_PROVIDER": "gpt"}, "LLM_PROVIDER='gpt' must be one of: builtin, openai"),

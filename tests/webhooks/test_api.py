@@ -32,7 +32,7 @@ def test_the_catalog_is_public(anon):
     assert response.status_code == 200
     types = [entry["type"] for entry in response.json()["results"]]
     assert types == ["support.ticket_created", "support.message_created", "support.ticket_updated",
-                     "support.bounty_awarded", "webhook.subscription_disabled", "webhook.test"]
+                     "support.bounty_awarded", "support.ticket_rated", "webhook.subscription_disabled", "webhook.test"]
     first = response.json()["results"][0]
     assert list(first["example"]) == ["id", "type", "created_at", "agent_id", "data"]
     assert first["example"]["data"]["ticket"]["ticket_id"].startswith("tkt_")

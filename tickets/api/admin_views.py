@@ -12,15 +12,16 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.permissions import IsStaff
+from accounts.viewsets import ApiViewSet
+from billing.api.idempotent import IdempotentMixin
 from billing.paywall import to_response
 from demo_sessions.api.serializers import AttachmentUploadIn
 from demo_sessions.attachments.http import upload_from_request
 from demo_sessions.models import Uploader
 from demo_sessions.serializers import AttachmentOut
 from support_project.api.pagination import paginate
-from support_project.api.serializers import validate_body
+from support_project.api.serializers import validate_body, validate_query
 
 from .. import bounty, operators, search
 from ..models import Category, Ticket, TicketStatus
@@ -46,11 +47,12 @@ def _reloaded(ticket: Ticket) -> StaffTicketOut:
     return StaffTicketOut(search.ticket_get_for_staff(ref=ticket.public_id))
 
 
-class StaffTicketViewSet(ApiViewSet):
+class StaffTicketViewSet(IdempotentMixin, ApiViewSet):
     # /api/admin/support/tickets[/{ticket_id}[/reply|/bounty]]: every agent's tickets.
 
     permission_classes = [IsStaff]
     lookup_url_kwarg = "ticket_id"
+    idempotent_actions = frozenset({"reply"})
 
     @extend_schema(
         operation_id="staff_tickets_list", summary="All agents' tickets, newest activity first (staff)",
@@ -64,7 +66,7 @@ class StaffTicketViewSet(ApiViewSet):
         responses=StaffTicketPageOut,
     )
     def list(self, request: Request) -> Response:
-        params = validate_body(StaffTicketListParams, request.query_params.dict())
+        params = validate_query(StaffTicketListParams, request.query_params)
         tickets = search.ticket_list_for_staff(
             status=params.get("status"), category=params.get("category"), assignee=params.get("assignee"),
             q=params.get("q"), staff_user=self.staff_user,

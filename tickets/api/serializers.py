@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rest_framework import serializers
 
@@ -22,6 +23,19 @@ class TicketCreateIn(StrictSerializer):
         if value is not None and not SESSION_ID.match(value):
             raise serializers.ValidationError("Must be a session id: 32 lowercase hex characters.")
         return value
+
+
+class TicketRateIn(StrictSerializer):
+    score = serializers.IntegerField(min_value=1, max_value=5, help_text="1 (poor) to 5 (excellent).")
+    comment = StrictCharField(required=False, allow_blank=True, max_length=2_000, help_text="Optional, ≤2,000 characters.")
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A score is a JSON integer: not "5", not 4.5, not true.
+        if isinstance(data, dict) and "score" in data and (
+            not isinstance(data["score"], int) or isinstance(data["score"], bool)
+        ):
+            raise serializers.ValidationError({"score": ["Must be an integer from 1 to 5."]})
+        return super().to_internal_value(data)
 
 
 class TicketListParams(StrictSerializer):

@@ -9,21 +9,21 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import paid_route, require_scope
+from accounts.viewsets import ApiViewSet
 from billing import idempotency
 from billing.money import usd_str
 from billing.paywall import to_response
 from demo_sessions.models import SessionKind
 from demo_sessions.selectors import session_get_for_agent
 from support_project.api.pagination import paginate
-from support_project.api.serializers import reject_body, validate_body
+from support_project.api.serializers import reject_body, validate_body, validate_query
 from support_project.domain import InvalidInput, NotFound
 
-from .. import selectors, services
-from ..serializers import TicketCreatedOut, TicketOut
-from .serializers import PaymentRequiredOut, TicketCreateIn, TicketListParams, TicketPageOut
+from .. import ratings, selectors, services
+from ..serializers import TicketCreatedOut, TicketOut, TicketRatedOut
+from .serializers import PaymentRequiredOut, TicketCreateIn, TicketListParams, TicketPageOut, TicketRateIn
 
 PAYMENT_INFO = {
     "protocols": ["x402"],
@@ -51,7 +51,7 @@ class TicketViewSet(ApiViewSet):
         responses=TicketPageOut,
     )
     def list(self, request: Request) -> Response:
-        params = validate_body(TicketListParams, request.query_params.dict())
+        params = validate_query(TicketListParams, request.query_params)
         page = paginate(
             selectors.ticket_list_for_agent(agent=self.agent, status=params.get("status")),
             params=request.query_params, order=("-created_at", "-number"),
@@ -99,3 +99,22 @@ class TicketViewSet(ApiViewSet):
         reject_body(request.data)
         ticket = selectors.ticket_get_for_agent(agent=self.agent, ticket_id=ticket_id)
         return Response(TicketOut(services.ticket_close_by_customer(ticket=ticket)).data)
+
+    @extend_schema(
+        summary="Rate the help on your resolved or closed ticket (once)",
+        request=TicketRateIn,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     description="≤255 chars; replays for 24 h")],
+        responses={201: TicketRatedOut,
+                   409: OpenApiResponse(description="TICKET_NOT_RESOLVED (open or pending) or TICKET_ALREADY_RATED")},
+    )
+    @action(detail=True, methods=["post"])
+    def rating(self, request: Request, ticket_id: str) -> Response:
+        key = idempotency.clean_key(request.headers.get("Idempotency-Key"))
+        ticket = selectors.ticket_get_for_agent(agent=self.agent, ticket_id=ticket_id)  # 404 before the body
+        data = validate_body(TicketRateIn, request.data)
+        stored = ratings.ticket_rate(
+            ticket=ticket, score=data["score"], comment=data.get("comment", "").strip(), idempotency_key=key,
+            fingerprint=idempotency.fingerprint(method="POST", path=request.path, body=request.data),
+        )
+        return to_response(stored)

@@ -28,7 +28,7 @@ def _event_types_field(required: bool) -> serializers.ListField:
 
 
 class SubscriptionCreateIn(StrictSerializer):
-    label = _NoControlChars(max_length=120, required=False, allow_blank=True, default="")
+    label = _NoControlChars(max_length=120, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     event_types = _event_types_field(required=True)
     callback_url = _NoControlChars(max_length=2048)
     http_method = serializers.ChoiceField(choices=["POST"], required=False, default="POST")
@@ -37,7 +37,7 @@ class SubscriptionCreateIn(StrictSerializer):
 
 
 class SubscriptionUpdateIn(StrictSerializer):
-    label = _NoControlChars(max_length=120, required=False, allow_blank=True)
+    label = _NoControlChars(max_length=120, required=False, allow_blank=True)  # type: ignore[assignment]
     event_types = _event_types_field(required=False)
     callback_url = _NoControlChars(max_length=2048, required=False)
     active = serializers.BooleanField(required=False)

@@ -18,9 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.viewsets import ApiViewSet
 from accounts.models import Scope
 from accounts.permissions import IsAdminBearer, IsStaff, require_scope
+from accounts.viewsets import ApiView, ApiViewSet
+from billing.api.idempotent import IdempotentMixin
 from support_project.api.pagination import paginate, parse_limit
 from support_project.api.serializers import validate_body
 from support_project.domain import InvalidInput
@@ -62,7 +63,7 @@ class _OwnedViewSet(ApiViewSet):
         return Owner(agent=self.agent)
 
 
-class SubscriptionViewSet(_OwnedViewSet):
+class SubscriptionViewSet(IdempotentMixin, _OwnedViewSet):
     # /event-callbacks/subscriptions[/{subscription_id}[/rotate-secret|/test|/deliveries]].
 
     lookup_url_kwarg = "subscription_id"
@@ -148,7 +149,7 @@ class DeliveryViewSet(_OwnedViewSet):
         return Response(DeliveryOut(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class EventFeedView(APIView):
+class EventFeedView(ApiView):
     """The pull feed (SPEC §9): the same envelopes as the callbacks, in order."""
 
     permission_classes = [require_scope(Scope.SUPPORT)]
@@ -159,7 +160,7 @@ class EventFeedView(APIView):
     def get(self, request: Request) -> Response:
         limit = parse_limit(request.query_params.get("limit"))
         after = _decode_feed_cursor(request.query_params.get("after"))
-        events = selectors.event_feed(agent=request.auth.agent, after_seq=after, limit=limit + 1)
+        events = selectors.event_feed(agent=self.agent, after_seq=after, limit=limit + 1)
         has_more = len(events) > limit
         events = events[:limit]
         last = events[-1].seq if events else after

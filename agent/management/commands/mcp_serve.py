@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 class Command(BaseCommand):
     help = "Serve the MCP tools over stdio (for local MCP clients) or streamable HTTP."
-    requires_system_checks: list[str] = []  # type: ignore[assignment]
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")

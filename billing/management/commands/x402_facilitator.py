@@ -32,6 +32,7 @@ class Command(BaseCommand):
         )
         server, _ = build_server(chain=chain, host=options["host"], port=options["port"])
         host, port = server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         self.stderr.write(
             f"x402 facilitator on http://{host}:{port} — {chain.network}, token {chain.token} "
             f"({chain.token_name} v{chain.token_version}), signer {chain.facilitator_address}"
