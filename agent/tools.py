@@ -19,7 +19,8 @@ from accounts.models import Agent, Scope
 from accounts.principal import Principal
 from billing import idempotency
 from billing.money import usd_str
-from cookbook.selectors import recipe_read, recipe_search
+from cookbook.retrieval import recipe_search
+from cookbook.selectors import recipe_read
 from demo_sessions.attachments.inline import MAX_INLINE_FILES, with_inline_attachments
 from demo_sessions.models import SessionKind
 from demo_sessions.selectors import public_messages, session_get_for_agent
@@ -32,7 +33,7 @@ from tickets.api.serializers import TicketCreateIn
 from tickets.models import TicketStatus
 from tickets.selectors import ticket_get_for_agent, ticket_list_for_agent
 from tickets.serializers import TicketOut
-from tickets.services import ticket_open
+from tickets.services import ticket_close_by_customer, ticket_open, ticket_resolve_by_customer
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,34 @@ def append_support_message(ctx: ToolContext, args: dict[str, Any]) -> dict[str, 
     )
     session.ticket.refresh_from_db()
     return {"message": MessageOut(message).data, "support_status": session.ticket.status, "charged_usd": "0.00"}
+
+
+@tool(
+    name="close_support_ticket",
+    title="Close one of your tickets",
+    description="Close one of your tickets (tkt_…), as POST /api/v1/support/tickets/{id}/close does. Free. "
+                "A closed ticket takes no new messages.",
+    args=TicketIdArgs,
+    scopes=(Scope.SUPPORT,),
+    read_only=False,
+)
+def close_support_ticket(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    ticket = ticket_get_for_agent(agent=ctx.agent, ticket_id=args["ticket_id"])
+    return {"ticket": TicketOut(ticket_close_by_customer(ticket=ticket)).data}
+
+
+@tool(
+    name="resolve_support_ticket",
+    title="Mark one of your tickets resolved (the answer solved it)",
+    description="Say the answer solved it: an open or pending ticket (tkt_…) becomes resolved by the customer, "
+                "with a note in its thread. Free. Writing in the thread later reopens it.",
+    args=TicketIdArgs,
+    scopes=(Scope.SUPPORT,),
+    read_only=False,
+)
+def resolve_support_ticket(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    ticket = ticket_get_for_agent(agent=ctx.agent, ticket_id=args["ticket_id"])
+    return {"ticket": TicketOut(ticket_resolve_by_customer(ticket=ticket)).data}
 
 
 # --- cookbook ----------------------------------------------------------------------------------------

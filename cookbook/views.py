@@ -19,7 +19,8 @@ from django.shortcuts import redirect, render
 from support_project.api.errors import domain_error_response, error_response
 from support_project.domain import NotFound
 
-from .selectors import recipe_list, recipe_read, recipe_search
+from .retrieval import recipe_search
+from .selectors import recipe_list, recipe_read
 
 MAX_QUERY_CHARS = 200
 MAX_LIMIT = 20

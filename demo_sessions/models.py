@@ -40,6 +40,10 @@ class DemoSession(models.Model):
     last_activity_at = models.DateTimeField(default=timezone.now)
     # Denormalised so the sidebar list is one query whatever its length.
     last_message_preview = models.CharField(max_length=PREVIEW_LENGTH, blank=True, default="")
+    # The Enrich Agent's conversation state for an enrich chat: the chat's language, the ticket draft
+    # (text, category), what it is waiting for (details, a yes, the answer to "Does this answer your
+    # question?") and the ticket opened here. Lives in the database, never in process memory.
+    agent_state = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

@@ -8,6 +8,8 @@ from rest_framework import serializers
 
 from .models import SessionKind
 
+RENDERED_AUTHORS = frozenset({"assistant", "triage_bot", "operator", "system"})
+
 
 class AttachmentOut(serializers.Serializer):
     # A file's metadata (never its bytes): the upload's 201, every message's `attachments`, and
@@ -26,10 +28,18 @@ class MessageOut(serializers.Serializer):
     author = serializers.CharField()
     author_name = serializers.CharField()
     text = serializers.CharField()
+    text_html = serializers.SerializerMethodField(
+        help_text="Assistant, triage, operator and system messages: the text as Markdown rendered to sanitised HTML "
+                  "(support_project.rendering, nh3). null for the customer's own text, which is shown as typed.")
     created_at = serializers.DateTimeField()
     metadata = serializers.DictField()
     # The message's files in upload order (`Attachment.Meta.ordering`); prefetch "attachments" for lists.
     attachments = AttachmentOut(many=True, read_only=True)
+
+    def get_text_html(self, message: Any) -> str | None:
+        from support_project.rendering import render_markdown
+
+        return render_markdown(message.text) if message.author in RENDERED_AUTHORS else None
 
 
 class SupportRefOut(serializers.Serializer):

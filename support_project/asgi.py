@@ -30,6 +30,10 @@ from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 
 mcp_endpoint = McpEndpoint()
 
+from agent.warmup import agent_warm_up_in_background  # noqa: E402
+
+agent_warm_up_in_background()  # the Enrich Agent's classifiers and cookbook index, before the first turn
+
 
 async def application(scope, receive, send):  # type: ignore[no-untyped-def]
     if scope["type"] == "lifespan":

@@ -186,3 +186,20 @@ def ticket_close_by_customer(*, ticket: Ticket) -> Ticket:
             )
     ticket.refresh_from_db()
     return ticket
+
+
+def ticket_resolve_by_customer(*, ticket: Ticket) -> Ticket:
+    """The customer says the answer solved it: open/pending → resolved, with a system message in the
+    thread and the usual `support.ticket_updated` event. Resolving a resolved ticket changes nothing;
+    a closed ticket is 409 INVALID_STATUS_TRANSITION."""
+    with transaction.atomic():
+        locked = ticket_lock(ticket_pk=ticket.pk)
+        if locked.status != TicketStatus.RESOLVED:
+            check_transition(locked.status, TicketStatus.RESOLVED, Actor.CUSTOMER_CONFIRMATION)
+            thread_message_add(
+                ticket=locked, author=Author.SYSTEM,
+                text="The customer confirmed the answer solved it; the ticket is resolved.",
+                new_status=TicketStatus.RESOLVED, awaiting_operator=False, metadata={"resolved_by": "customer"},
+            )
+    ticket.refresh_from_db()
+    return ticket

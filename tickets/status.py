@@ -2,6 +2,11 @@
 
 open → pending (operator replied, waiting on the user) → resolved → closed. A customer message on
 pending/resolved reopens to open; closed takes no customer messages; staff may reopen any ticket.
+
+One more customer move, `CUSTOMER_CONFIRMATION`: when the customer answers "yes" to the Enrich
+Agent's "Does this answer your question?", an open or pending ticket becomes resolved (resolved by
+the customer). It is a separate actor, not part of `CUSTOMER`, because no REST route offers it:
+`allowed_transitions` in ticket responses stays what the customer API can do (close).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from .models import TicketStatus as S
 class Actor(StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
+    CUSTOMER_CONFIRMATION = "customer confirming the answer"
 
 
 _TRANSITIONS: dict[Actor, dict[str, frozenset[str]]] = {
@@ -24,6 +30,12 @@ _TRANSITIONS: dict[Actor, dict[str, frozenset[str]]] = {
         S.OPEN: frozenset({S.CLOSED}),
         S.PENDING: frozenset({S.OPEN, S.CLOSED}),
         S.RESOLVED: frozenset({S.OPEN, S.CLOSED}),
+        S.CLOSED: frozenset(),
+    },
+    Actor.CUSTOMER_CONFIRMATION: {
+        S.OPEN: frozenset({S.RESOLVED}),
+        S.PENDING: frozenset({S.RESOLVED}),
+        S.RESOLVED: frozenset(),
         S.CLOSED: frozenset(),
     },
     Actor.STAFF: {

@@ -49,7 +49,8 @@ CATALOG: list[dict[str, Any]] = [
                        "files (metadata only; download them from GET /api/v1/attachments/{id}).",
         "example_data": {"ticket": _EXAMPLE_TICKET, "message": {
             "id": "msg_7QpLk2v9d0sX1aYb3cZe4f", "author": "operator", "author_name": "Olivia",
-            "text": "Thanks, we can reproduce it and are on it.", "created_at": "2026-11-28T09:20:40.000Z",
+            "text": "Thanks, we can reproduce it and are on it.",
+            "text_html": "<p>Thanks, we can reproduce it and are on it.</p>", "created_at": "2026-11-28T09:20:40.000Z",
             "metadata": {},
             "attachments": [{"id": "att_3nR8sK1pQ0wE5tY7uI9oP2", "filename": "fix-verification.csv",
                              "content_type": "text/csv", "size": 2048,

@@ -40,12 +40,15 @@ class TurnInput:
     history: tuple[HistoryItem, ...]  # earlier public messages of the chat, oldest first
     session_id: str
     tool_names: tuple[str, ...]  # the tools this token may call
+    state: dict[str, Any] = field(default_factory=dict)  # the session's agent_state (conversation state)
 
 
 @dataclass
 class ProviderReply:
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] | None = None  # the new conversation state (None: unchanged)
+    mirror: str = ""  # a note for operators, posted in the chat's ticket thread as triage_bot
 
 
 class ProviderError(Exception):

@@ -70,6 +70,9 @@ class OpenAICompatibleProvider:
     timeout_seconds: float
     max_tool_rounds: int
     name: str = "openai"
+    # "auto", or a tool name the first round must call (small local models rarely call tools on "auto").
+    first_tool_choice: str = "auto"
+    max_tokens: int | None = None
 
     @classmethod
     def from_settings(cls) -> OpenAICompatibleProvider:
@@ -86,7 +89,7 @@ class OpenAICompatibleProvider:
         tools = tools_schema(turn.tool_names)
         for round_no in range(self.max_tool_rounds + 1):
             last_round = round_no == self.max_tool_rounds
-            message = self._complete(messages, tools, allow_tools=not last_round)
+            message = self._complete(messages, tools, allow_tools=not last_round, first=round_no == 0)
             calls = message.get("tool_calls") or []
             if not calls or last_round:
                 text = message.get("content")
@@ -116,11 +119,17 @@ class OpenAICompatibleProvider:
         return {"role": "tool", "tool_call_id": str(call.get("id", "")),
                 "content": json.dumps(content, ensure_ascii=False, default=str)[:TOOL_RESULT_CHARS]}
 
-    def _complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, allow_tools: bool) -> dict[str, Any]:
+    def _complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, allow_tools: bool,
+                  first: bool = False) -> dict[str, Any]:
         payload: dict[str, Any] = {"model": self.model, "messages": messages}
+        if self.max_tokens:
+            payload["max_tokens"] = self.max_tokens
         if tools:
             payload["tools"] = tools
             payload["tool_choice"] = "auto" if allow_tools else "none"
+            forced = self.first_tool_choice
+            if first and allow_tools and forced != "auto" and any(t["function"]["name"] == forced for t in tools):
+                payload["tool_choice"] = {"type": "function", "function": {"name": forced}}
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"

@@ -8,8 +8,12 @@ Order, and why:
    (`submit_support_request`) runs the billing waterfall in its own durable transaction.
 4. Every tool call goes through the shared registry and is recorded; a second successful ticket in
    one turn is refused, so a looping model can't charge twice.
-5. A ticket opened in the turn gets post-open triage, mirrored into its thread as `triage_bot`.
-6. The assistant reply is stored with the tool calls in its metadata.
+5. A model that fails (timeout, dead server, garbage) hands the turn to the builtin agent, with a
+   visible note; the recorder still refuses a second ticket, so nothing is charged twice.
+6. A ticket opened in the turn gets post-open triage, mirrored into its thread as `triage_bot`,
+   and the conversation state then waits for the answer to "Does this answer your question?".
+7. The assistant reply is stored with the tool calls in its metadata; the conversation state
+   (`DemoSession.agent_state`) is written back.
 """
 
 from __future__ import annotations
@@ -22,14 +26,15 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.principal import Principal
+from agent.language.phrases import say
 from agent.tools import REGISTRY, ToolContext, tool_call, tool_error_payload
 from demo_sessions.models import Author, DemoSession, Message, SessionKind
 from demo_sessions.selectors import public_messages, session_get_for_agent
 from demo_sessions.services import enrich_session_create, message_append
 from support_project.domain import Conflict, DomainError
 
-from .base import ChatProvider, HistoryItem, ProviderError, ToolOutcome, TurnInput
-from .builtin import ticket_confirmation
+from .base import ChatProvider, HistoryItem, ProviderError, ProviderReply, ToolOutcome, TurnInput
+from .builtin import BuiltinProvider, ticket_confirmation
 from .providers import provider_get
 from .triage import Triage, triage_compose, triage_mirror
 
@@ -108,11 +113,15 @@ def _allowed_tools(principal: Principal) -> tuple[str, ...]:
     return tuple(t.name for t in REGISTRY.values() if not t.scopes or principal.has_any_scope(*t.scopes))
 
 
-def _failure_text(exc: ProviderError, ticket: dict[str, Any] | None) -> str:
-    hint = "Please try again in a moment." if exc.retryable else "An operator needs to fix the model configuration."
-    if ticket is not None:
-        return f"{ticket_confirmation(ticket)}\n\n(The language model failed after that: {exc} {hint})"
-    return f"Sorry — I couldn't get an answer from the language model: {exc} {hint} Nothing was charged."
+def _ticket_state(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {k: ticket[k] for k in ("ticket_id", "number", "subject", "support_session_id", "open_url") if k in ticket}
+
+
+def _mirror_note(*, state: dict[str, Any], text: str) -> None:
+    """A note for operators in the thread of the chat's ticket (e.g. "the triage answer did not solve it")."""
+    ticket = state.get("ticket") or {}
+    if text and ticket.get("ticket_id"):
+        triage_mirror(ticket_id=ticket["ticket_id"], triage=Triage(text, None))
 
 
 def chat_turn(
@@ -139,26 +148,41 @@ def chat_turn(
 
     provider = provider or provider_get()
     recorder = _ToolRecorder(ToolContext(principal=principal, chat_session_id=session.id, base_url=base_url))
-    turn = TurnInput(message=message, history=history, session_id=session.id, tool_names=_allowed_tools(principal))
+    state = dict(session.agent_state or {})
+    turn = TurnInput(message=message, history=history, session_id=session.id, tool_names=_allowed_tools(principal),
+                     state=state)
     metadata: dict[str, Any] = {"provider": provider.name}
     try:
         reply = provider.run_turn(turn=turn, run_tool=recorder.run)
-        text = reply.text
-        metadata.update(reply.metadata)
     except ProviderError as exc:
+        # The model failed: the builtin agent answers this turn, and says so.
         logger.warning("chat provider %s failed: %s", provider.name, exc)
-        text = _failure_text(exc, recorder.ticket)
         metadata["provider_error"] = {"message": str(exc), "retryable": exc.retryable}
+        if recorder.ticket is not None:  # the model filed, then failed: report the ticket, don't act again
+            reply = ProviderReply(ticket_confirmation(recorder.ticket, str(state.get("lang", "en"))))
+        else:
+            reply = BuiltinProvider().run_turn(turn=turn, run_tool=recorder.run)
+        lang = str((reply.state or state).get("lang", "en"))
+        reply.text = f"{reply.text}\n\n{say('model_fallback', lang, error=str(exc))}"
+        metadata["fallback"] = "builtin"
+    text = reply.text
+    metadata.update(reply.metadata)
+    new_state = dict(reply.state if reply.state is not None else state)
 
     triage: Triage | None = None
     if recorder.ticket is not None:
-        triage = triage_compose(ticket=recorder.ticket, body=recorder.ticket_body, run_tool=recorder.run)
+        lang = str(new_state.get("lang", "en"))
+        triage = triage_compose(ticket=recorder.ticket, body=recorder.ticket_body, run_tool=recorder.run, lang=lang)
         text = f"{text}\n\n{triage.text}"
         metadata.update(ticket_id=recorder.ticket["ticket_id"], triage_recipe=triage.recipe_slug)
+        new_state.update(ticket=_ticket_state(recorder.ticket), pending="triage")
+        new_state.pop("draft", None)
     metadata["tool_calls"] = [call.as_json() for call in recorder.calls]
     assistant = _message_store(session=session, author=Author.ASSISTANT, text=text, metadata=metadata)
+    DemoSession.objects.filter(id=session.id).update(agent_state=new_state)
     if triage is not None and recorder.ticket is not None:
         triage_mirror(ticket_id=recorder.ticket["ticket_id"], triage=triage)
+    _mirror_note(state=new_state, text=reply.mirror)
 
     turn_filter = Q(id__in=[user_message.id, assistant.id])
     if recorder.ticket is not None:

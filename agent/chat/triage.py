@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from agent.language.phrases import say
 from demo_sessions.models import Author, Message
 from tickets.models import Ticket
 from tickets.services import thread_message_add, ticket_lock
@@ -21,7 +22,7 @@ from tickets.services import thread_message_add, ticket_lock
 from .answers import DocAnswer, best_section, docs_answer, section_quote
 from .base import ToolRunner
 
-TRIAGE_QUESTION = "Does this answer your question?"
+TRIAGE_QUESTION = "Does this answer your question?"  # in English; say("triage_question", lang) in others
 FALLBACK_SLUG = "api_integrations"
 _CONNECT_WORDS = re.compile(r"\b(?:connect|wizard|wizards|form|onboarding|enrich_agent)\b", re.IGNORECASE)
 
@@ -37,23 +38,23 @@ def _fallback(*, query: str, run_tool: ToolRunner) -> DocAnswer | None:
     if not read.ok or read.result is None:
         return None
     recipe: dict[str, Any] = read.result
-    section = best_section(recipe["markdown"], query)
-    return DocAnswer(slug=recipe["slug"], title=recipe["title"], url=recipe["url"],
+    section = best_section(FALLBACK_SLUG, query)
+    return DocAnswer(slug=recipe["slug"], title=recipe["title"], url=section.url if section else recipe["url"],
                      heading=section.heading if section else "",
                      quote=(section_quote(section) if section else "") or recipe["summary"])
 
 
-def triage_compose(*, ticket: dict[str, Any], body: str, run_tool: ToolRunner) -> Triage:
-    """Read the most relevant recipe for the ticket and write the triage answer (tool calls recorded)."""
+def triage_compose(*, ticket: dict[str, Any], body: str, run_tool: ToolRunner, lang: str = "en") -> Triage:
+    """Read the most relevant recipe for the ticket and write the triage answer (tool calls recorded),
+    in the chat's language around the quoted (English) docs."""
     query = f"{ticket['subject']}. {body}"
     prefer = ("connect_wizards",) if _CONNECT_WORDS.search(query) else ()
-    answer = docs_answer(query=query, run_tool=run_tool, prefer=prefer) or _fallback(query=query, run_tool=run_tool)
-    intro = f"Triage for ticket #{ticket['number']}: while an operator takes a look, here is what the docs say."
+    answer = docs_answer(query=query, run_tool=run_tool, prefer=prefer, lang=lang) \
+        or _fallback(query=query, run_tool=run_tool)
+    question = say("triage_question", lang)
     if answer is None:
-        text = (f"Triage for ticket #{ticket['number']}: the cookbook has nothing on this yet, so an operator will "
-                f"answer in the support thread ({ticket['open_url']}).\n\n{TRIAGE_QUESTION}")
-        return Triage(text, None)
-    text = f"{intro}\n\n{answer.cited()}\n\nFull recipe: {answer.url}\n\n{TRIAGE_QUESTION}"
+        return Triage(f"{say('triage_nothing', lang, **ticket)}\n\n{question}", None)
+    text = f"{say('triage_intro', lang, **ticket)}\n\n{answer.cited(lang)}\n\n{question}"
     return Triage(text, answer.slug)
 
 

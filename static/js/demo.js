@@ -1,5 +1,6 @@
 /* /demo — a small API client for the Enrich Agent and support threads.
-   Vanilla JS, no build step. All user-supplied text is rendered with textContent, never innerHTML. */
+   Vanilla JS, no build step. All user-supplied text is rendered with textContent; the only innerHTML is a message's text_html,
+   which the server rendered and sanitised with nh3. */
 (function () {
   "use strict";
 
@@ -140,7 +141,13 @@
     head.appendChild(el("time", "msg__time", formatTime(m.created_at)));
     item.appendChild(head);
     var body = el("div", "msg__text");
-    appendLinkified(body, m.text || "");
+    if (typeof m.text_html === "string" && m.text_html) {
+      // Server-rendered Markdown, sanitised by nh3 (support_project/rendering.py): the one place HTML is inserted.
+      body.className += " msg__text--md";
+      body.innerHTML = m.text_html;
+    } else {
+      appendLinkified(body, m.text || "");
+    }
     item.appendChild(body);
     if (window.DemoAttachments && m.attachments && m.attachments.length) item.appendChild(window.DemoAttachments.renderList(m.attachments));
     var calls = m.metadata && m.metadata.tool_calls;

@@ -62,7 +62,8 @@ def test_rest_tools_and_webhook_payloads_render_the_same_message(agent_a: AgentP
 
     assert thread == rest
     assert posted["message"] == rest[-1] == event["data"]["message"]
-    assert set(rest[-1]) == {"id", "author", "author_name", "text", "created_at", "metadata", "attachments"}
+    assert set(rest[-1]) == {"id", "author", "author_name", "text", "text_html", "created_at", "metadata",
+                            "attachments"}
     assert Z_TIME.match(rest[-1]["created_at"])
 
 

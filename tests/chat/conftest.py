@@ -21,6 +21,14 @@ def llm_stub(settings: Any) -> Iterator[LLMStub]:
         yield stub
 
 
+@pytest.fixture(scope="session", autouse=True)
+def agent_models_trained() -> None:
+    """Train the builtin agent's classifiers and build the cookbook index once, as a server's startup does."""
+    from agent.warmup import agent_warm_up
+
+    agent_warm_up()
+
+
 @pytest.fixture(autouse=True)
 def builtin_by_default(settings: Any) -> None:
     settings.LLM_PROVIDER = "builtin"

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 CHAT = "/api/v1/demo/chat"
 EXPORT = "file a support ticket — my export times out after 30 seconds, expected a CSV"
+BODY = "my export times out after 30 seconds, expected a CSV"  # the user's words without the request lead
 TRIAGE_END = "Does this answer your question?"
 
 
@@ -42,7 +43,7 @@ def test_it_files_a_ticket_from_the_chat_charges_once_and_triages(agent_a):
     assert (charge.amount_micros, charge.reference) == (-10_000, ticket.public_id)
 
     # The ticket as the REST route would have opened it, linked to this chat.
-    assert (ticket.category, ticket.subject, ticket.body) == ("bug", "My export times out after 30 seconds", EXPORT)
+    assert (ticket.category, ticket.subject, ticket.body) == ("bug", "My export times out after 30 seconds", BODY)
     assert ticket.source_session_id == chat.id
     assert body["ticket"] == {
         "ticket_id": ticket.public_id, "number": ticket.number, "support_session_id": ticket.support_session_id,
@@ -56,9 +57,9 @@ def test_it_files_a_ticket_from_the_chat_charges_once_and_triages(agent_a):
     # Tool calls: the ticket, then triage reading the most relevant recipe.
     calls = body["tool_calls"]
     assert [c["name"] for c in calls] == ["submit_support_request", "cookbook_search", "cookbook_read"]
-    assert calls[0]["arguments"] == {"category": "bug", "subject": "My export times out after 30 seconds", "body": EXPORT}
+    assert calls[0]["arguments"] == {"category": "bug", "subject": "My export times out after 30 seconds", "body": BODY}
     assert calls[0]["result"]["ticket_id"] == ticket.public_id and calls[0]["error"] is None
-    assert calls[1]["arguments"] == {"query": f"My export times out after 30 seconds. {EXPORT}"}
+    assert calls[1]["arguments"] == {"query": f"My export times out after 30 seconds. {BODY}"}
     assert calls[1]["result"]["results"][0]["slug"] == "troubleshooting_exports"
     assert calls[2]["arguments"] == {"slug": "troubleshooting_exports"}
 
@@ -66,7 +67,7 @@ def test_it_files_a_ticket_from_the_chat_charges_once_and_triages(agent_a):
     stored = list(chat.messages.order_by("created_at", "id"))
     assert [m.author for m in stored] == ["user", "system", "assistant"]
     assert [m["id"] for m in body["messages"]] == [m.id for m in stored]
-    assert set(body["messages"][0]) == {"id", "author", "author_name", "text", "created_at", "metadata",
+    assert set(body["messages"][0]) == {"id", "author", "author_name", "text", "text_html", "created_at", "metadata",
                                         "attachments"}
     user, system, assistant = stored
     assert user.text == EXPORT
@@ -82,7 +83,7 @@ def test_it_files_a_ticket_from_the_chat_charges_once_and_triages(agent_a):
     # The support thread: the user's text, then the triage bot (operators still owe a reply).
     thread = list(ticket.support_session.messages.order_by("created_at", "id"))
     assert [(m.author, m.internal) for m in thread] == [("user", False), ("triage_bot", False)]
-    assert thread[0].text == EXPORT
+    assert thread[0].text == BODY
     triage = thread[1].text
     assert triage.startswith(f"Triage for ticket #{ticket.number}: ")
     assert triage.endswith(TRIAGE_END)
@@ -113,25 +114,29 @@ def test_a_question_is_answered_from_the_cookbook_and_charges_nothing(agent_a):
     assert body["tool_calls"][1]["arguments"] == {"slug": "event_callbacks"}
     assert [m["author"] for m in body["messages"]] == ["user", "assistant"]
     answer = body["messages"][1]["text"]
-    assert answer.startswith("From the cookbook — “Event callbacks (signed webhooks)” (/cookbook/event_callbacks)")
-    assert "Full recipe: /cookbook/event_callbacks" in answer
+    assert answer.startswith("From the cookbook — [“Event callbacks (signed webhooks)”](/cookbook/event_callbacks#")
+    assert "Full recipe: [/cookbook/event_callbacks#" in answer
+    html = body["messages"][1]["text_html"]
+    assert '<a href="/cookbook/event_callbacks#' in html and "<script" not in html
+    assert body["messages"][0]["text_html"] is None  # the user's own text is shown as typed
     assert agent_a.balance_micros == 200_000
     assert Ticket.objects.count() == 0
 
 
 def test_a_vague_request_asks_for_detail_and_files_nothing(agent_a):
-    response = _chat(agent_a, "help")
+    response = _chat(agent_a, "I want to open a ticket")
     assert response.status_code == 200
     body = response.json()
     assert (body["ticket"], body["tool_calls"]) == (None, [])
     assert [m["author"] for m in body["messages"]] == ["user", "assistant"]
-    assert body["messages"][1]["text"].startswith("I can open a support ticket for you ($0.01, charged once), but I need")
+    assert body["messages"][1]["text"].startswith("I can open a support ticket for you ($0.01, charged once). "
+                                                  "What went wrong?")
     assert Ticket.objects.count() == 0
     assert agent_a.balance_micros == 200_000
 
 
 def test_a_broke_agent_is_told_how_to_pay_and_nothing_is_created(broke_agent):
-    response = _chat(broke_agent, "I was charged twice for ticket 12")
+    response = _chat(broke_agent, "open a ticket: I was charged twice for ticket 12")
     assert response.status_code == 200
     body = response.json()
     assert body["ticket"] is None

@@ -89,28 +89,44 @@ def test_a_usage_key_is_offered_only_the_tools_it_may_call(usage_key, llm_stub):
     assert [t["function"]["name"] for t in llm_stub.requests[0]["body"]["tools"]] == ["cookbook_search", "cookbook_read"]
 
 
-@pytest.mark.parametrize("reply,reason", [
-    (hang(5), "The model did not answer within 1 s. Please try again in a moment."),
-    (garbage(), "The model server sent an answer that is not a chat completion. Please try again in a moment."),
-    (server_error(500), "The model server answered HTTP 500. Please try again in a moment."),
-    (server_error(401), "The model server answered HTTP 401. An operator needs to fix the model configuration."),
+@pytest.mark.parametrize("reply,reason,retryable", [
+    (hang(5), "The model did not answer within 1 s.", True),
+    (garbage(), "The model server sent an answer that is not a chat completion.", True),
+    (server_error(500), "The model server answered HTTP 500.", True),
+    (server_error(401), "The model server answered HTTP 401.", False),
 ])
-def test_a_failing_model_ends_the_turn_cleanly_and_charges_nothing(agent_a, llm_stub, reply, reason):
+def test_a_failing_model_hands_the_turn_to_the_builtin_agent_with_a_visible_note(agent_a, llm_stub, reply, reason,
+                                                                                 retryable):
     llm_stub.script(reply)
     started = time.monotonic()
-    body = _chat(agent_a, EXPORT)
+    body = _chat(agent_a, "How do I verify webhook signatures?")
     assert time.monotonic() - started < 4
-    assert (body["ticket"], body["tool_calls"]) == (None, [])
+    assert body["ticket"] is None
+    assert [c["name"] for c in body["tool_calls"]] == ["cookbook_search", "cookbook_read"]
+    assert body["tool_calls"][1]["arguments"] == {"slug": "event_callbacks"}
     assert [m["author"] for m in body["messages"]] == ["user", "assistant"]
-    assert body["messages"][1]["text"] == (
-        f"Sorry — I couldn't get an answer from the language model: {reason} Nothing was charged.")
+    text = body["messages"][1]["text"]
+    assert text.startswith("From the cookbook — [“Event callbacks (signed webhooks)”](/cookbook/event_callbacks#")
+    assert text.endswith(f"(The language model failed: {reason} The builtin agent answered instead.)")
     stored = Message.objects.get(id=body["messages"][1]["id"])
-    assert stored.metadata["provider_error"]["retryable"] is ("401" not in reason)
-    assert list(Message.objects.order_by("created_at", "id").values_list("author", "text")) == [
-        ("user", EXPORT), ("assistant", body["messages"][1]["text"])]
+    assert stored.metadata["provider_error"] == {"message": reason, "retryable": retryable}
+    assert (stored.metadata["provider"], stored.metadata["fallback"]) == ("openai", "builtin")
     assert Ticket.objects.count() == 0
     assert agent_a.balance_micros == 200_000
     assert LedgerEntry.objects.exclude(kind="grant").count() == 0
+
+
+def test_a_dead_model_server_still_files_an_explicit_request_once_through_the_builtin_agent(agent_a, settings):
+    settings.LLM_PROVIDER, settings.LLM_BASE_URL, settings.LLM_TIMEOUT_SECONDS = "openai", "http://127.0.0.1:9/v1", 1.0
+    body = _chat(agent_a, EXPORT)
+    ticket = Ticket.objects.get()
+    assert [c["name"] for c in body["tool_calls"]][:1] == ["submit_support_request"]
+    text = body["messages"][-1]["text"]
+    assert text.startswith(f"Done — I opened support ticket #{ticket.number}")
+    assert ("(The language model failed: The model server could not be reached. "
+            "The builtin agent answered instead.)") in text
+    assert text.endswith("Does this answer your question?")
+    assert agent_a.balance_micros == 190_000
 
 
 def test_an_unknown_tool_is_a_tool_error_and_the_turn_goes_on(agent_a, llm_stub):
@@ -158,7 +174,20 @@ def test_a_model_failure_after_the_ticket_still_reports_it_and_triages(agent_a, 
     ticket = Ticket.objects.get()
     text = body["messages"][-1]["text"]
     assert text.startswith(f"Done — I opened support ticket #{ticket.number}")
-    assert "(The language model failed after that: The model server answered HTTP 503. Please try again in a moment.)" in text
+    assert "(The language model failed: The model server answered HTTP 503. The builtin agent answered instead.)" in text
     assert text.endswith("Does this answer your question?")
+    assert [c["name"] for c in body["tool_calls"]] == ["submit_support_request", "cookbook_search", "cookbook_read"]
     assert agent_a.balance_micros == 190_000
     assert ticket.support_session.messages.filter(author="triage_bot").count() == 1
+
+
+@pytest.mark.parametrize("arguments", ["", "{}", '{"category": "bug"}', "[1, 2]", '{"category": "bug", "subject": 5'])
+def test_malformed_ticket_arguments_are_refused_and_nothing_is_charged(agent_a, llm_stub, arguments):
+    llm_stub.script(tool_call_response(("submit_support_request", arguments)), text_response("Could not file it."))
+    body = _chat(agent_a, "my export is broken")
+    [call] = body["tool_calls"]
+    assert call["name"] == "submit_support_request" and call["result"] is None
+    assert call["error"]["code"] == "VALIDATION_ERROR"
+    assert body["messages"][-1]["text"] == "Could not file it."
+    assert (body["ticket"], Ticket.objects.count(), agent_a.balance_micros) == (None, 0, 200_000)
+    assert LedgerEntry.objects.exclude(kind="grant").count() == 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cookbook.selectors import Recipe, SearchHit, recipe_list, recipe_read, recipe_search
+from cookbook.retrieval import recipe_search
+from cookbook.selectors import Recipe, SearchHit, recipe_list, recipe_read
 from support_project.domain import NotFound
 
 REQUIRED_SLUGS = {

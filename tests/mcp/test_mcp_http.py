@@ -24,8 +24,8 @@ def test_lists_every_registry_tool_with_its_schema_and_annotations(mcp_url: str,
 
     tools = {t.name: t for t in with_client(mcp_url, agent.token, go, mode=mode).tools}
     assert sorted(tools) == sorted(REGISTRY) == [
-        "agents_balance", "append_support_message", "cookbook_read", "cookbook_search",
-        "get_support_ticket", "list_support_tickets", "submit_support_request",
+        "agents_balance", "append_support_message", "close_support_ticket", "cookbook_read", "cookbook_search",
+        "get_support_ticket", "list_support_tickets", "resolve_support_ticket", "submit_support_request",
     ]
     for name, spec in REGISTRY.items():
         tool = tools[name]
