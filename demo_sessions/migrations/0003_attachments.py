@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('demo_sessions', '0001_initial'),
+        ('demo_sessions', '0002_demosession_agent_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
