@@ -21,6 +21,7 @@ from billing import idempotency
 from billing.money import usd_str
 from cookbook.retrieval import recipe_search
 from cookbook.selectors import recipe_read
+from demo_sessions.attachments.inline import MAX_INLINE_FILES, with_inline_attachments
 from demo_sessions.models import SessionKind
 from demo_sessions.selectors import public_messages, session_get_for_agent
 from demo_sessions.serializers import MessageOut
@@ -75,6 +76,12 @@ def _field_schema(f: serializers.Field) -> dict[str, Any]:
         schema.update({k: v for k, v in (("minimum", f.min_value), ("maximum", f.max_value)) if v is not None})
     elif isinstance(f, serializers.ListField):
         schema = {"type": "array", "items": _field_schema(f.child)}
+    elif isinstance(f, serializers.ListSerializer):  # a list of objects: `Args(many=True)`
+        assert isinstance(f.child, serializers.Serializer)
+        schema = {"type": "array", "items": input_schema_of(type(f.child))}
+        max_items = getattr(f, "max_length", None)  # DRF ≥ 3.15 has it; the stubs don't yet
+        if max_items is not None:
+            schema["maxItems"] = max_items
     elif isinstance(f, serializers.CharField):
         schema = {"type": "string"}
         if not f.allow_blank:
@@ -217,23 +224,46 @@ def get_support_ticket(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]
     return {"ticket": TicketOut(ticket).data, "messages": messages}
 
 
+_INLINE_MAX = settings.ATTACHMENT_INLINE_MAX_BYTES
+
+
+class InlineFileArgs(StrictSerializer):
+    filename = serializers.CharField(max_length=255, trim_whitespace=False,
+                                     help_text="A plain name: no / or \\, no control characters.")
+    content_type = StrictCharField(required=False, allow_blank=True, max_length=100, single_line=True,
+                                   help_text="e.g. image/png, text/csv; kept only if allow-listed")
+    # No max_length here: an oversize file is the same 413 PAYLOAD_TOO_LARGE as an oversize upload.
+    content_base64 = serializers.CharField(help_text=f"The file's bytes, standard base64; at most {_INLINE_MAX} "
+                                                     "bytes once decoded.")
+
+
 class AppendArgs(StrictSerializer):
     support_session_id = StrictCharField(max_length=32, help_text="32 hex")
     text = StrictCharField(max_length=10_000)
+    attachments = InlineFileArgs(  # type: ignore[call-arg]  # `max_length` goes to the ListSerializer
+        many=True, required=False, max_length=MAX_INLINE_FILES,
+        help_text=f"Small files only: at most {MAX_INLINE_FILES}, each at most {_INLINE_MAX // 1024} KiB "
+                  f"({_INLINE_MAX} bytes) once decoded. Larger files (up to 10 MiB): "
+                  "POST /api/v1/demo/sessions/{id}/attachments.",
+    )
 
 
 @tool(
     name="append_support_message",
     title="Add a message to a support thread (free)",
     description="Post a follow-up in one of your support threads. Free. Reopens a pending or resolved ticket; "
-                "closed tickets take no messages.",
+                "closed tickets take no messages. May carry up to 3 small files (screenshots, logs, CSVs) as "
+                f"base64, each at most {_INLINE_MAX // 1024} KiB decoded.",
     args=AppendArgs,
     scopes=(Scope.SUPPORT,),
     read_only=False,
 )
 def append_support_message(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     session = session_get_for_agent(agent=ctx.agent, session_id=args["support_session_id"], kind=SessionKind.SUPPORT)
-    message = session_message_post(session=session, text=args["text"])
+    message = with_inline_attachments(
+        session=session, items=args.get("attachments") or [],
+        post=lambda ids: session_message_post(session=session, text=args["text"], attachment_ids=ids),
+    )
     session.ticket.refresh_from_db()
     return {"message": MessageOut(message).data, "support_status": session.ticket.status, "charged_usd": "0.00"}
 

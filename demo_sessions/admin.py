@@ -7,8 +7,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .models import DemoSession, Message
+from .attachments.files import human_size
+from .models import Attachment, DemoSession, Message
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -63,3 +66,30 @@ class MessageAdmin(ReadOnlyAdmin):
     @admin.display(description="Text")
     def short_text(self, obj: Message) -> str:
         return obj.text if len(obj.text) <= 80 else obj.text[:79] + "…"
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    """Files in support threads. Bytes are served only through the staff download route."""
+
+    list_display = ("id", "filename", "content_type", "human_size", "uploader", "staff_only", "session", "message",
+                    "created_at", "download")
+    list_filter = ("uploader", "content_type", ("message", admin.EmptyFieldListFilter))
+    search_fields = ("=id", "filename", "=sha256", "=session__id", "=message__id", "=agent__id")
+    list_select_related = ("session", "message")
+    raw_id_fields = ("agent", "session", "message", "staff_user")
+    ordering = ("-created_at", "-id")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Size", ordering="size")
+    def human_size(self, obj: Attachment) -> str:
+        return human_size(obj.size)
+
+    @admin.display(description="Staff only", boolean=True)
+    def staff_only(self, obj: Attachment) -> bool:
+        """On an internal note, or an operator's upload not yet on a message."""
+        return obj.message.internal if obj.message is not None else obj.uploader == "staff"
+
+    @admin.display(description="File")
+    def download(self, obj: Attachment) -> str:
+        return format_html('<a href="{}">download</a>', reverse("inbox-attachment", args=[obj.id]))

@@ -28,5 +28,5 @@ def session_kind_for_agent(agent_id: str, session_id: str) -> str | None:
 
 
 def public_messages(*, session: DemoSession) -> QuerySet[Message]:
-    """What the customer sees: never operators' internal notes."""
-    return session.messages.filter(internal=False).order_by("created_at", "id")
+    """What the customer sees: never operators' internal notes (with their files, one more query)."""
+    return session.messages.filter(internal=False).order_by("created_at", "id").prefetch_related("attachments")

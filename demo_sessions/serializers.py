@@ -11,6 +11,18 @@ from .models import SessionKind
 RENDERED_AUTHORS = frozenset({"assistant", "triage_bot", "operator", "system"})
 
 
+class AttachmentOut(serializers.Serializer):
+    # A file's metadata (never its bytes): the upload's 201, every message's `attachments`, and
+    # `support.message_created` payloads. Bytes: GET /api/v1/attachments/{id}.
+
+    id = serializers.CharField(help_text="att_…")
+    filename = serializers.CharField()
+    content_type = serializers.CharField(help_text="Allow-listed type, else application/octet-stream.")
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class MessageOut(serializers.Serializer):
     id = serializers.CharField()
     author = serializers.CharField()
@@ -21,6 +33,8 @@ class MessageOut(serializers.Serializer):
                   "(support_project.rendering, nh3). null for the customer's own text, which is shown as typed.")
     created_at = serializers.DateTimeField()
     metadata = serializers.DictField()
+    # The message's files in upload order (`Attachment.Meta.ordering`); prefetch "attachments" for lists.
+    attachments = AttachmentOut(many=True, read_only=True)
 
     def get_text_html(self, message: Any) -> str | None:
         from support_project.rendering import render_markdown

@@ -9,7 +9,7 @@ always follow its last public message. Posting in a support thread follows its t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Agent
 from live import notify as live
+from support_project.domain import InvalidInput
 from support_project.ids import new_session_id
 
 from .models import Author, DemoSession, Message, SessionKind, preview_of
@@ -25,8 +26,9 @@ from .serializers import MessageOut
 
 DEFAULT_ENRICH_TITLE = "New chat"
 
-# (support session, text) → the stored customer message, following the ticket's status rules.
-SupportThreadPoster = Callable[[DemoSession, str], Message]
+# (support session, text, attachment ids) → the stored customer message, following the ticket's
+# status rules and claiming those uploads.
+SupportThreadPoster = Callable[[DemoSession, str, Sequence[str]], Message]
 _support_thread_poster: SupportThreadPoster | None = None
 
 
@@ -81,7 +83,7 @@ def support_session_open(*, agent: Agent, title: str, first_text: str, now: date
     return session
 
 
-def session_message_post(*, session: DemoSession, text: str) -> Message:
+def session_message_post(*, session: DemoSession, text: str, attachment_ids: Sequence[str] = ()) -> Message:
     """POST /demo/sessions/{id}/messages: a `user` message. Free — no ledger entry, ever.
 
     In a support thread it follows the ticket's status rules (SPEC §4.3); in an enrich chat it
@@ -90,6 +92,9 @@ def session_message_post(*, session: DemoSession, text: str) -> Message:
     if session.session_kind == SessionKind.SUPPORT:
         if _support_thread_poster is None:
             raise RuntimeError("no support thread poster registered (is the tickets app installed?)")
-        return _support_thread_poster(session, text)
+        return _support_thread_poster(session, text, attachment_ids)
+    if attachment_ids:
+        raise InvalidInput("Attachments go on support threads only.",
+                           details={"attachments": ["Attachments go on support threads only."]})
     with transaction.atomic():
         return message_append(session_id=session.id, author=Author.USER, text=text)

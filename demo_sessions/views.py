@@ -24,6 +24,7 @@ def demo(request: HttpRequest) -> HttpResponse:
     return render(request, "demo/index.html", {
         "self_mint": settings.AGENT_SELF_MINT,
         "initial_session": requested if SESSION_ID.match(requested) else "",
+        "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
     })
 
 

@@ -14,12 +14,18 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_project.settings")
 
-django_application = get_asgi_application()  # django.setup() first: the MCP modules import models
+django_handler = get_asgi_application()  # django.setup() first: the MCP modules import models
+
+from support_project.api.upload_limits import UploadBodyLimit  # noqa: E402
+
+# Upload routes: refuse an oversize body before Django buffers it (Django's ASGI handler reads
+# the whole body before any middleware runs).
+django_application = UploadBodyLimit(django_handler)
 
 from support_project.bodylimit import BodyLimitMiddleware  # noqa: E402
 
 # Body size and read-time limits before Django reads anything (/mcp has its own limit).
-guarded_django = BodyLimitMiddleware(django_application)  # type: ignore[arg-type]
+guarded_django = BodyLimitMiddleware(django_application)
 
 from agent.mcp.http import McpEndpoint, is_mcp_path  # noqa: E402
 from live.streams import LiveEndpoint, is_live_path  # noqa: E402

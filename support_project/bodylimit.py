@@ -28,6 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.urls import Resolver404, resolve
 
+from support_project.api.upload_limits import upload_body_limit
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -41,6 +43,9 @@ _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 def body_limit_for(path: str) -> int:
     """The route's own `max_body_bytes` if it declares one, else the API-wide limit."""
     default = int(settings.API_MAX_BODY_BYTES)
+    upload = upload_body_limit(path)  # the attachment upload routes (SPEC §10) and the inbox reply form
+    if upload is not None:
+        return upload
     try:
         match = resolve(path)
     except Resolver404:

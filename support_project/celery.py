@@ -21,4 +21,6 @@ app.conf.beat_schedule = {
     "bounty-requeue-stale": {"task": "tickets.bounty_requeue_stale", "schedule": 300.0},
     # Live stream events past LIVE_RETENTION_HOURS (how far back a stream can resume).
     "live-purge-events": {"task": "live.purge_events", "schedule": 3600.0},
+    # Uploads no message claimed within a day, and their stored objects.
+    "attachments-purge-unattached": {"task": "demo_sessions.attachments_purge_unattached", "schedule": 3600.0},
 }

@@ -57,6 +57,12 @@ class Conflict(DomainError):
         super().__init__(message, code=code, **kwargs)
 
 
+class TooLarge(DomainError):
+    """More bytes than a limit allows: an uploaded file, a ticket's attachments, a request body."""
+
+    code, message = "PAYLOAD_TOO_LARGE", "The request body is too large."
+
+
 class Unprocessable(DomainError):
     """Well-formed, but contradicts an earlier request (an Idempotency-Key reused with another body)."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -279,6 +280,46 @@ API_MAX_BODY_BYTES = 64 * 1024
 # A request body must arrive in full within this many seconds (support_project/bodylimit.py).
 REQUEST_BODY_TIMEOUT_SECONDS = env_float("REQUEST_BODY_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+# --- Attachments (SPEC §10) -----------------------------------------------------------------------
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)  # per file
+ATTACHMENT_MAX_TOTAL_BYTES = env_int("ATTACHMENT_MAX_TOTAL_BYTES", 50 * 1024 * 1024, minimum=1)  # per ticket
+ATTACHMENT_MAX_PER_MESSAGE = env_int("ATTACHMENT_MAX_PER_MESSAGE", 10, minimum=1)
+# MCP tool calls carry files as base64 inside a 256 KiB JSON body: each decoded file at most this.
+ATTACHMENT_INLINE_MAX_BYTES = env_int("ATTACHMENT_INLINE_MAX_BYTES", 128 * 1024, minimum=1)
+ATTACHMENT_UNATTACHED_TTL_SECONDS = env_int("ATTACHMENT_UNATTACHED_TTL_SECONDS", 24 * 3600, minimum=60)
+# "filesystem" (a git-ignored folder under the project) or "s3" (django-storages, boto3).
+ATTACHMENT_STORAGE = env_choice("ATTACHMENT_STORAGE", "filesystem", ("filesystem", "s3"))
+ATTACHMENT_ROOT = Path(env_str("ATTACHMENT_ROOT", "") or BASE_DIR / "var" / "attachments")
+if ATTACHMENT_STORAGE == "s3":
+    if not env_str("ATTACHMENT_S3_BUCKET"):
+        raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs ATTACHMENT_S3_BUCKET (see .env.example).")
+    _attachment_storage: dict[str, Any] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("ATTACHMENT_S3_BUCKET"),
+            "endpoint_url": env_str("ATTACHMENT_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("ATTACHMENT_S3_REGION") or None,
+            # Empty: boto3's own credential chain (instance role, AWS_* variables).
+            "access_key": env_str("ATTACHMENT_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("ATTACHMENT_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("ATTACHMENT_S3_PREFIX", "attachments"),
+            "addressing_style": env_str("ATTACHMENT_S3_ADDRESSING_STYLE") or None,
+            "default_acl": None,  # private objects; bytes leave only through our download routes
+            "file_overwrite": False,
+        },
+    }
+else:
+    _attachment_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(ATTACHMENT_ROOT), "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": _attachment_storage,
+}
 
 # --- DRF + OpenAPI ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -19,6 +19,11 @@ from accounts.services import agent_create, staff_token_create, usage_key_create
 
 
 def pytest_configure(config: Any) -> None:
+    # Attachments written by tests go to a throw-away folder, never the project's var/attachments.
+    import tempfile
+
+    settings.STORAGES["attachments"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                        "OPTIONS": {"location": tempfile.mkdtemp(prefix="test-attachments-")}}
     # On CI the suite must run against the real services; a missing one is a failure, not a skip.
     if os.environ.get("REQUIRE_SERVICES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]

@@ -6,13 +6,15 @@ transaction (internal notes never emit anything). Bounty decisions live in bount
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from demo_sessions.models import Author, Message
+from demo_sessions.attachments.services import attachments_claim
+from demo_sessions.models import Author, Message, Uploader
 from live import notify as live
 from support_project.domain import Conflict, InvalidInput
 
@@ -39,6 +41,7 @@ def _clean_text(text: str) -> str:
 def ticket_reply(
     *, ticket: Ticket, staff_user: Any, text: str, internal: bool = False, support_status: str | None = None,
     last_seen_message_id: str | None = None,
+    attachment_ids: Sequence[str] = (),
 ) -> Message:
     """An operator message in the ticket's thread.
 
@@ -71,9 +74,12 @@ def ticket_reply(
             new_status = support_status or status_after_operator_reply(locked.status)
             awaiting = False
         old_status = locked.status
+        attachments = attachments_claim(session_id=locked.support_session_id, attachment_ids=attachment_ids,
+                                        uploader=Uploader.STAFF)
         message = thread_message_add(
             ticket=locked, author=Author.OPERATOR, text=text, internal=internal,
             author_name=staff_display_name(staff_user), new_status=new_status, awaiting_operator=awaiting,
+            attachments=attachments,
         )
         timeline_record(ticket=locked, kind=TimelineKind.STATUS, old=old_status, new=locked.status, actor=staff_user,
                         now=message.created_at)

@@ -162,12 +162,15 @@ def ticket_transcript_for_staff(*, ref: str) -> Transcript:
     """The ticket (1 query), its thread (1), its timeline (1) and the source enrich chat's messages
     (1, if any)."""
     ticket = ticket_get_for_staff(ref=ref)
-    messages = list(Message.objects.filter(session_id=ticket.support_session_id).order_by("created_at", "id"))
+    # + 1 query for the thread's attachments (prefetch), + 1 for the source chat's when there is one.
+    messages = list(Message.objects.filter(session_id=ticket.support_session_id).order_by("created_at", "id")
+                    .prefetch_related("attachments"))
     events = ticket_timeline_for_staff(ticket=ticket)
     source_messages: list[Message] = []
     if ticket.source_session_id:
         source_messages = list(
             Message.objects.filter(session_id=ticket.source_session_id).order_by("created_at", "id")
+            .prefetch_related("attachments")
         )
     return Transcript(ticket=ticket, messages=messages, source_session=ticket.source_session,
                       source_messages=source_messages, events=events)

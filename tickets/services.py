@@ -6,7 +6,7 @@ charge and the `support.ticket_created` outbox event commit together or not at a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,8 @@ from django.utils import timezone
 from accounts.models import Agent
 from billing.idempotency import StoredResponse
 from billing.paywall import Charge, PaidRequest, run_paid
-from demo_sessions.models import Author, DemoSession, Message
+from demo_sessions.attachments.services import attachments_claim, attachments_link
+from demo_sessions.models import Attachment, Author, DemoSession, Message, Uploader
 from demo_sessions.serializers import MessageOut
 from demo_sessions.services import message_append, support_session_open
 from live import notify as live
@@ -111,6 +112,7 @@ def thread_message_add(
     new_status: str | None = None,
     awaiting_operator: bool | None = None,
     now: datetime | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> Message:
     """Append to a ticket's support thread and keep the ticket's counters in step.
 
@@ -122,6 +124,7 @@ def thread_message_add(
         session_id=ticket.support_session_id, author=author, text=text, internal=internal,
         author_name=author_name, metadata=metadata, now=now,
     )
+    attachments_link(message=message, attachments=attachments)
     changes: dict[str, Any] = {"updated_at": now, "last_activity_at": now, "message_count": F("message_count") + 1}
     if new_status is not None and new_status != ticket.status:
         changes["status"] = new_status
@@ -152,25 +155,28 @@ def thread_message_add(
     return message
 
 
-def support_thread_message_post(session: DemoSession, text: str) -> Message:
+def support_thread_message_post(session: DemoSession, text: str, attachment_ids: Sequence[str] = ()) -> Message:
     """demo_sessions' hook for a customer message in a support thread (registered in apps.py)."""
-    return customer_message_post(ticket=session.ticket, text=text)
+    return customer_message_post(ticket=session.ticket, text=text, attachment_ids=attachment_ids)
 
 
 def ticket_lock(*, ticket_pk: int) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket_pk)
 
 
-def customer_message_post(*, ticket: Ticket, text: str) -> Message:
+def customer_message_post(*, ticket: Ticket, text: str, attachment_ids: Sequence[str] = ()) -> Message:
     """A customer follow-up in a support thread: free; reopens pending/resolved; 409 when closed."""
     with transaction.atomic():
         locked = ticket_lock(ticket_pk=ticket.pk)
         if locked.status == TicketStatus.CLOSED:
             raise Conflict("TICKET_CLOSED", "This ticket is closed and takes no new messages; open a new ticket.")
         old_status = locked.status
+        attachments = attachments_claim(session_id=locked.support_session_id, attachment_ids=attachment_ids,
+                                        uploader=Uploader.CUSTOMER)
         message = thread_message_add(
             ticket=locked, author=Author.USER, text=text,
             new_status=status_after_customer_message(locked.status), awaiting_operator=True,
+            attachments=attachments,
         )
         timeline_record(ticket=locked, kind=TimelineKind.STATUS, old=old_status, new=locked.status,
                         actor_kind=TimelineActor.CUSTOMER, now=message.created_at)

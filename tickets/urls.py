@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import live_views, views, views_saved
+from . import attachment_views, live_views, views, views_saved
 
 urlpatterns = [
     path("ui-traffic", views.inbox, name="inbox"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("ui-traffic/tickets/<str:ref>/update", views.ticket_update, name="inbox-ticket-update"),
     path("ui-traffic/tickets/<str:ref>/bounty", views.ticket_bounty, name="inbox-ticket-bounty"),
     path("ui-traffic/tickets/<str:ref>/presence", live_views.presence, name="inbox-ticket-presence"),
+    path("ui-traffic/attachments/<str:attachment_id>", attachment_views.attachment_download, name="inbox-attachment"),
+    path("ui-traffic/attachments/<str:attachment_id>/preview", attachment_views.attachment_preview,
+         name="inbox-attachment-preview"),
     # Saved replies (all operators) and saved views (each operator's own).
     path("ui-traffic/replies", views_saved.saved_replies, name="inbox-replies"),
     path("ui-traffic/replies/<int:reply_id>", views_saved.saved_reply_edit, name="inbox-reply-edit"),

@@ -17,14 +17,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.money import usd_str
+from demo_sessions.attachments.services import attachments_discard
 from support_project.api.pagination import paginate
 from support_project.domain import DomainError, InvalidInput, NotFound
 
@@ -32,18 +34,19 @@ from . import bounty, context, operators, queues, replies, search
 from .collisions import ReplyCollision
 from .forms import BountyForm, InboxFilterForm, PasswordSignInForm, ReplyForm, TicketUpdateForm, TokenSignInForm
 from .models import Category, Ticket, TicketStatus
+from .reply_files import read_reply_files, store_reply_files
 from .status import Actor, allowed_transitions
 from .timeline import thread_with_events
 
 PAGE_SIZE = 25
 BACKEND = "accounts.backends.ThrottledModelBackend"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_required(view: View) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
@@ -209,6 +212,8 @@ def _ticket_page(request: HttpRequest, ref: str, *, extra: dict[str, Any] | None
         "charged_usd": usd_str(ticket.charged_micros),
         "bounty_amount_usd": usd_str(settings.BUG_BOUNTY_MICROS),
         "is_bug": ticket.category == Category.BUG,
+        "attachment_limits": {"per_message": settings.ATTACHMENT_MAX_PER_MESSAGE,
+                              "max_bytes": settings.ATTACHMENT_MAX_BYTES},
         "rating_stars": "★" * (ticket.rating_score or 0) + "☆" * (5 - (ticket.rating_score or 0)),
         # The reply's collision check (tickets/collisions.py): the newest public message shown.
         "last_seen_message_id": next((m.id for m in reversed(transcript.messages) if not m.internal), ""),
@@ -239,28 +244,46 @@ def _api_error(error: DomainError) -> str:
     return f"{error.message} {details}".strip()
 
 
+@csrf_exempt  # the files' upload handler must be in place before the CSRF check reads the body…
 @require_POST
 @staff_required
 def ticket_reply(request: HttpRequest, ref: str) -> HttpResponse:
     ticket = _get(ref)
+    try:
+        parsed = read_reply_files(request, ticket=ticket)
+    except DomainError as error:
+        messages.error(request, f"Reply not sent. {_api_error(error)}")
+        return redirect(_ticket_url(ticket))
+    try:
+        return csrf_protect(_ticket_reply)(request, ticket, parsed)  # …so it is checked here
+    finally:
+        if parsed is not None:
+            parsed.close()
+
+
+def _ticket_reply(request: HttpRequest, ticket: Ticket, parsed: Any) -> HttpResponse:
     form = ReplyForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Reply not sent. {_form_errors(form)}")
         return redirect(_ticket_url(ticket))
     internal = form.cleaned_data["visibility"] == "internal"
+    ids: list[str] = []
     support_status = TicketStatus.RESOLVED if form.cleaned_data["resolve"] else form.cleaned_data["support_status"]
     # "Send anyway" after a collision skips the check; an old page without the field is unchecked.
     last_seen = None if request.POST.get("send_anyway") else (request.POST.get("last_seen_message_id") or None)
     try:
+        ids = store_reply_files(parsed=parsed, ticket=ticket, staff_user=request.user)
         operators.ticket_reply(ticket=ticket, staff_user=request.user, text=form.cleaned_data["text"],
                                internal=internal, support_status=support_status or None,
-                               last_seen_message_id=last_seen)
-    except ReplyCollision as collision:  # nothing sent: show what arrived, keep the draft
-        return _ticket_page(request, ref, status=409, extra={
+                               last_seen_message_id=last_seen, attachment_ids=ids)
+    except ReplyCollision as collision:  # nothing sent: show what arrived, keep the draft (not its files)
+        attachments_discard(attachment_ids=ids)
+        return _ticket_page(request, str(ticket.number), status=409, extra={
             "collision": collision.newer, "reply_text": form.cleaned_data["text"],
             "reply_form": ReplyForm(request.POST, auto_id="reply-%s"),
         })
     except DomainError as error:
+        attachments_discard(attachment_ids=ids)
         messages.error(request, f"Reply not sent. {_api_error(error)}")
     else:
         messages.success(request, "Internal note added." if internal

@@ -45,12 +45,17 @@ CATALOG: list[dict[str, Any]] = [
     {
         "type": EventType.MESSAGE_CREATED.value,
         "description": "A public message was added to a ticket's support thread (by you or an operator). "
-                       "Internal operator notes are never emitted.",
+                       "Internal operator notes are never emitted. `message.attachments` lists the message's "
+                       "files (metadata only; download them from GET /api/v1/attachments/{id}).",
         "example_data": {"ticket": _EXAMPLE_TICKET, "message": {
             "id": "msg_7QpLk2v9d0sX1aYb3cZe4f", "author": "operator", "author_name": "Olivia",
             "text": "Thanks, we can reproduce it and are on it.",
             "text_html": "<p>Thanks, we can reproduce it and are on it.</p>", "created_at": "2026-11-28T09:20:40.000Z",
-            "metadata": {}}},
+            "metadata": {},
+            "attachments": [{"id": "att_3nR8sK1pQ0wE5tY7uI9oP2", "filename": "fix-verification.csv",
+                             "content_type": "text/csv", "size": 2048,
+                             "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                             "created_at": "2026-11-28T09:20:31.000Z"}]}},
     },
     {
         "type": EventType.TICKET_UPDATED.value,

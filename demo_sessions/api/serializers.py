@@ -30,8 +30,29 @@ class SessionCreateIn(StrictSerializer):
     title = StrictCharField(single_line=True, max_length=200, required=False, allow_blank=True, default="")
 
 
+def attachment_ids_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=StrictCharField(max_length=40), required=False, default=list, max_length=10,
+        help_text="Ids (att_…) of your unattached uploads in this thread; each belongs to one message.",
+    )
+
+
+def unique_ids(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise serializers.ValidationError("Each attachment may be listed once.")
+    return value
+
+
 class MessageCreateIn(StrictSerializer):
     text = StrictCharField(max_length=10_000, help_text="1–10,000 characters.")
+    attachments = attachment_ids_field()
+
+    def validate_attachments(self, value: list[str]) -> list[str]:
+        return unique_ids(value)
+
+
+class AttachmentUploadIn(serializers.Serializer):
+    file = serializers.FileField(help_text="One file; at most ATTACHMENT_MAX_BYTES (10 MiB by default).")
 
 
 class SessionPageOut(serializers.Serializer):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,13 +13,18 @@ from accounts.models import Scope
 from accounts.permissions import require_principal_scope, require_scope
 from accounts.viewsets import ApiViewSet
 from billing.api.idempotent import IdempotentMixin
+from billing.paywall import to_response
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body, validate_query
 
 from .. import selectors, services
-from ..models import DemoSession, SessionKind
-from ..serializers import MessageOut, SessionDetailOut, SessionOut
-from .serializers import MessageCreateIn, SessionCreateIn, SessionListParams, SessionPageOut
+from ..attachments.http import upload_from_request
+from ..models import DemoSession, SessionKind, Uploader
+from ..serializers import AttachmentOut, MessageOut, SessionDetailOut, SessionOut
+from .serializers import AttachmentUploadIn, MessageCreateIn, SessionCreateIn, SessionListParams, SessionPageOut
+
+IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                      description="≤255 chars; a retried upload replays the first answer for 24 h")
 
 # SPEC §10: enrich sessions need `chat`, support threads need `support`.
 SCOPE_OF_KIND = {SessionKind.ENRICH: Scope.CHAT, SessionKind.SUPPORT: Scope.SUPPORT}
@@ -72,8 +78,26 @@ class SessionViewSet(IdempotentMixin, ApiViewSet):
     def messages(self, request: Request, session_id: str) -> Response:
         session = self._session(session_id)
         data = validate_body(MessageCreateIn, request.data)
-        message = services.session_message_post(session=session, text=data["text"])
+        message = services.session_message_post(session=session, text=data["text"],
+                                                attachment_ids=data["attachments"])
         return Response(MessageOut(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="demo_sessions_attachments_create",
+        summary="Upload a file into one of your support threads (free); attach it with the next message",
+        request={"multipart/form-data": AttachmentUploadIn}, parameters=[IDEMPOTENCY_HEADER],
+        responses={201: AttachmentOut, 413: OpenApiResponse(description="PAYLOAD_TOO_LARGE: over the per-file "
+                                                                         "or per-ticket limit")},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[require_scope(Scope.SUPPORT)],
+            parser_classes=[MultiPartParser])
+    def attachments(self, request: Request, session_id: str) -> Response:
+        # Not in `idempotent_actions`: the mixin would parse the body with Django's own handlers.
+        # The counting upload handler streams it within the limits (after the session is known to
+        # be ours) and the upload claims its Idempotency-Key on the file's digest.
+        session = self._session(session_id)
+        stored = upload_from_request(request._request, session=session, uploader=Uploader.CUSTOMER)
+        return to_response(stored)
 
     def _session(self, session_id: str) -> DemoSession:
         # Ownership first (another agent's session is 404 whatever the scopes), then the scope.

@@ -150,6 +150,7 @@
       appendLinkified(body, m.text || "");
     }
     item.appendChild(body);
+    if (window.DemoAttachments && m.attachments && m.attachments.length) item.appendChild(window.DemoAttachments.renderList(m.attachments));
     var calls = m.metadata && m.metadata.tool_calls;
     if (author === "assistant" && Array.isArray(calls) && calls.length) item.appendChild(renderToolCalls(calls));
     return item;
@@ -237,6 +238,10 @@
     var send = $("composer-send");
     input.disabled = false;
     send.disabled = false;
+    if (window.DemoAttachments) {
+      var open = s && s.session_kind === "support" && s.support && s.support.support_status !== "closed";
+      window.DemoAttachments.setContext(state.token, open ? s : null);
+    }
     if (!s) {
       $("conversation-title").textContent = "New chat";
       meta.appendChild(el("span", "muted", "Enrich Agent · answers from the cookbook, opens tickets for $0.01"));
@@ -326,10 +331,15 @@
     var s = state.current;
     showError(null);
     if (s && s.session_kind === "support") {
+      var files = window.DemoAttachments;
+      if (files && files.busy()) { showError("Wait for the files to finish uploading."); return; }
+      var message = { text: text };
+      if (files && files.readyIds().length) message.attachments = files.readyIds();
       setBusy(true, "Sending…");
-      api("POST", "/api/v1/demo/sessions/" + s.id + "/messages", { text: text }).then(function () {
+      api("POST", "/api/v1/demo/sessions/" + s.id + "/messages", message).then(function () {
         setBusy(false);
         $("composer-input").value = "";
+        if (files) files.clear();
         return openSession(s.id, false);
       }).then(loadSessions).catch(function (err) { setBusy(false); showError(err); });
       return;

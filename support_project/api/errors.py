@@ -22,6 +22,7 @@ from support_project.domain import (
     InvalidInput,
     NotFound,
     PaymentRequired,
+    TooLarge,
     Unavailable,
     Unprocessable,
     UpstreamFailed,
@@ -34,10 +35,16 @@ logger = logging.getLogger(__name__)
 EXPOSE_PAYMENT_HEADERS = "PAYMENT-REQUIRED, PAYMENT-RESPONSE"
 
 
-class PayloadTooLarge(DomainError):
+class PayloadTooLarge(TooLarge):
     """Raised by the API edge only (parser, body guard): the body is over API_MAX_BODY_BYTES."""
 
-    code, message = "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB."
+    message = "The request body is larger than 64 KiB."
+
+
+class UnsupportedMediaType(DomainError):
+    """Raised by the API edge only: a body in a media type the route doesn't read."""
+
+    code, message = "UNSUPPORTED_MEDIA_TYPE", "This route does not read bodies of that media type."
 
 
 # The one mapping from domain errors to HTTP status codes (first match wins: subclasses first).
@@ -47,7 +54,8 @@ _STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
-    (PayloadTooLarge, 413),
+    (TooLarge, 413),
+    (UnsupportedMediaType, 415),
     (Unprocessable, 422),
     (UpstreamFailed, 502),
     (Unavailable, 503),

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 
 from .dependencies import is_dependency_failure
 from .errors import error_response, internal_error, payload_too_large, service_unavailable
+from .upload_limits import upload_body_limit
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +53,11 @@ class ApiBodyGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_api_path(request.path):
             length = request.META.get("CONTENT_LENGTH") or "0"
+            # The upload routes take files up to their own limit (checked here too, on the
+            # declared length); the upload handler then counts what actually arrives.
+            limit = upload_body_limit(request.path) or settings.API_MAX_BODY_BYTES
             try:
-                too_big = int(length) > settings.API_MAX_BODY_BYTES
+                too_big = int(length) > limit
             except ValueError:
                 return error_response(request, 400, "VALIDATION_ERROR", "Content-Length is not a number.")
             if too_big:

@@ -62,7 +62,8 @@ def test_rest_tools_and_webhook_payloads_render_the_same_message(agent_a: AgentP
 
     assert thread == rest
     assert posted["message"] == rest[-1] == event["data"]["message"]
-    assert set(rest[-1]) == {"id", "author", "author_name", "text", "text_html", "created_at", "metadata"}
+    assert set(rest[-1]) == {"id", "author", "author_name", "text", "text_html", "created_at", "metadata",
+                            "attachments"}
     assert Z_TIME.match(rest[-1]["created_at"])
 
 
@@ -76,7 +77,8 @@ def test_each_tool_schema_is_its_argument_serializer(name: str) -> None:
     assert schema.get("required", []) == [n for n, f in fields.items() if f.required]
     for field_name, prop in schema["properties"].items():
         max_length = getattr(fields[field_name], "max_length", None)
-        assert prop.get("maxLength") == max_length, (name, field_name)
+        limit = "maxItems" if prop["type"] == "array" else "maxLength"  # a list of objects: its length
+        assert prop.get(limit) == max_length, (name, field_name)
 
 
 @pytest.mark.parametrize(("name", "arguments", "field"), [

@@ -27,8 +27,10 @@ from tests.operators.conftest import open_ticket
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 POLICY_MUST_HAVE = ("script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'")
+# /ui-traffic/attachments/ answers a file (a download, or a thumbnail image), not a page; its own
+# `default-src 'none'; sandbox` policy is tested in tests/attachments.
 SKIP_PREFIXES = ("/api/v1/", "/api/admin/", "/django-admin/", "/openapi.json", "/healthz", "/readyz", "/static/",
-                 "/mcp")
+                 "/mcp", "/ui-traffic/attachments/")
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 WATCH = """

@@ -67,7 +67,8 @@ def test_it_files_a_ticket_from_the_chat_charges_once_and_triages(agent_a):
     stored = list(chat.messages.order_by("created_at", "id"))
     assert [m.author for m in stored] == ["user", "system", "assistant"]
     assert [m["id"] for m in body["messages"]] == [m.id for m in stored]
-    assert set(body["messages"][0]) == {"id", "author", "author_name", "text", "text_html", "created_at", "metadata"}
+    assert set(body["messages"][0]) == {"id", "author", "author_name", "text", "text_html", "created_at", "metadata",
+                                        "attachments"}
     user, system, assistant = stored
     assert user.text == EXPORT
     assert f"/demo?session={ticket.support_session_id}" in system.text

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.services import usage_key_create
 from tests.conftest import AgentPersona, StaffPersona
@@ -56,8 +57,17 @@ def world(agent_a: AgentPersona, staff: StaffPersona, receiver: WebhookReceiver,
     assert created.status_code == 201, created.content
     ticket = created.json()
     receiver.wait_for(2)
-    delivery = Delivery.objects.get(subscription=sub)
-    staff_delivery = Delivery.objects.get(subscription=staff_sub)
+    delivery = Delivery.objects.filter(subscription=sub).order_by("created_at").first()
+    staff_delivery = Delivery.objects.filter(subscription=staff_sub).order_by("created_at").first()
+    sid = ticket["support_session_id"]
+    attached, unattached = (agent_a.client.post(f"/api/v1/demo/sessions/{sid}/attachments", {
+        "file": SimpleUploadedFile(name, b"A's bytes", "text/plain")}, format="multipart") for name in ("a.txt", "b.txt"))
+    assert (attached.status_code, unattached.status_code) == (201, 201), (attached.content, unattached.content)
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = agent_a.client.post(f"/api/v1/demo/sessions/{sid}/messages",
+                                     {"text": "A's log", "attachments": [attached.json()["id"]]}, format="json")
+    assert posted.status_code == 201, posted.content
+    receiver.wait_for(4)
     key, _ = usage_key_create(agent=agent_a.agent, label="A's key", scopes=["support"])
     assert Subscription.objects.count() == 2
     return World(
@@ -67,6 +77,7 @@ def world(agent_a: AgentPersona, staff: StaffPersona, receiver: WebhookReceiver,
             "subscription_id": [sub.id],
             "delivery_id": [delivery.id],
             "key_id": [key.id],
+            "attachment_id": [attached.json()["id"], unattached.json()["id"]],
         },
         staff_ids={
             "ticket_id": [ticket["ticket_id"]],

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.selectors import principal_for_token
@@ -64,7 +65,8 @@ def test_internal_notes_never_reach_the_customer(settings: Any) -> None:
         response = getattr(alice.client, method)(url, body, format="json") if body is not None \
             else getattr(alice.client, method)(url)
         assert response.status_code == expect, (method, url, response.content)
-        seen.append((f"{method.upper()} {url}", response.content.decode()))
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        seen.append((f"{method.upper()} {url}", content.decode()))
         return response
 
     with WebhookReceiver() as rx:
@@ -78,11 +80,23 @@ def test_internal_notes_never_reach_the_customer(settings: Any) -> None:
 
         # Activity around the notes: every kind of customer-visible change, and a note last of all.
         _note(tid, operator, marker)
-        customer("post", f"/api/v1/demo/sessions/{sid}/messages", {"text": "Any news?"}, expect=201)
+        upload = alice.client.post(f"/api/v1/demo/sessions/{sid}/attachments",
+                                   {"file": SimpleUploadedFile("export.csv", b"id,total\n1,2\n", "text/csv")},
+                                   format="multipart")
+        assert upload.status_code == 201, upload.content
+        customer("post", f"/api/v1/demo/sessions/{sid}/messages",
+                 {"text": "Any news?", "attachments": [upload.json()["id"]]}, expect=201)
         _note(tid, operator, marker, support_status="pending")  # status change emitted, note not
         reply = staff.post(f"/api/admin/support/tickets/{tid}/reply", {"text": "Looking into it."}, format="json")
         assert reply.status_code == 201, reply.content
-        assert staff.post(f"/api/admin/support/tickets/{tid}/reply", {"text": f"note {marker}", "internal": True},
+        staff_file = staff.post(f"/api/admin/support/tickets/{tid}/attachments", {
+            "file": SimpleUploadedFile(f"{marker}.txt", marker.encode(), "text/plain")}, format="multipart")
+        assert staff_file.status_code == 201, staff_file.content
+        unattached = staff.post(f"/api/admin/support/tickets/{tid}/attachments", {
+            "file": SimpleUploadedFile(f"draft-{marker}.txt", marker.encode(), "text/plain")}, format="multipart")
+        assert unattached.status_code == 201, unattached.content
+        assert staff.post(f"/api/admin/support/tickets/{tid}/reply", {
+            "text": f"note {marker}", "internal": True, "attachments": [staff_file.json()["id"]]},
                           format="json").status_code == 201
         assert staff.patch(f"/api/admin/support/tickets/{tid}", {"priority": "high"}, format="json").status_code == 200
         customer("post", f"/api/v1/demo/sessions/{sid}/messages", {"text": "Still failing."}, expect=201)
@@ -96,12 +110,13 @@ def test_internal_notes_never_reach_the_customer(settings: Any) -> None:
         data = json.loads(transcript)
         for message in data["messages"]:
             message.pop("text_html", None)  # each text again, rendered
-        assert json.dumps(data).count(marker) == 5  # the four notes and the (staff-only) bounty decision note
+        # the four notes, the (staff-only) bounty decision note and the note's file name
+        assert json.dumps(data).count(marker) == 6
         assert Message.objects.filter(session_id=sid, internal=True).count() == 4
 
         # ... and the customer looks everywhere: every GET route with its ids, the tools, /demo, the feed.
         ids = {"ticket_id": [tid], "session_id": [sid, enrich], "subscription_id": [], "delivery_id": [],
-               "key_id": []}
+               "key_id": [], "attachment_id": [upload.json()["id"]]}
         hooks = customer("get", "/api/v1/event-callbacks/subscriptions").json()["results"]
         ids["subscription_id"] = [h["id"] for h in hooks]
         deliveries = customer("get", f"/api/v1/event-callbacks/subscriptions/{hooks[0]['id']}/deliveries").json()
@@ -113,6 +128,10 @@ def test_internal_notes_never_reach_the_customer(settings: Any) -> None:
                 continue
             for url in route.urls(ids):
                 customer("get", url)
+        # An internal note's file, and a staff upload not yet on any message: not the customer's.
+        for staff_only in (staff_file.json()["id"], unattached.json()["id"]):
+            hidden = customer("get", f"/api/v1/attachments/{staff_only}", expect=404)
+            assert hidden.json()["code"] == "NOT_FOUND"
         principal = principal_for_token(raw_token=alice.token)
         assert set(REGISTRY) == set(TOOL_ARGS), "add new tools to TOOL_ARGS"
         for name, args in TOOL_ARGS.items():

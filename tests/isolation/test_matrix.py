@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Agent, ApiToken
 from billing.models import IdempotencyRecord, LedgerEntry, X402Payment
-from demo_sessions.models import DemoSession, Message
+from demo_sessions.models import Attachment, DemoSession, Message
 from tests.conftest import AgentPersona, bearer_client
 from tickets.models import Ticket
 from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
@@ -97,6 +97,7 @@ def _snapshot(agent: Agent) -> dict[str, list[dict[str, Any]]]:
         "deliveries": Delivery.objects.filter(subscription__agent=agent),
         "attempts": DeliveryAttempt.objects.filter(delivery__subscription__agent=agent),
         "events": Event.objects.filter(agent=agent),
+        "attachments": Attachment.objects.filter(agent=agent),
     }
     return {name: sorted((model_to_dict(row) | {"pk": row.pk} for row in qs), key=lambda r: str(r["pk"]))
             for name, qs in querysets.items()}
@@ -109,6 +110,7 @@ def _staff_snapshot() -> dict[str, list[dict[str, Any]]]:
         "subscriptions": [model_to_dict(s) for s in Subscription.objects.order_by("pk")],
         "deliveries": [model_to_dict(d) for d in Delivery.objects.order_by("pk")],
         "attempts": DeliveryAttempt.objects.count(),
+        "attachments": [model_to_dict(a) for a in Attachment.objects.order_by("pk")],
     }
 
 

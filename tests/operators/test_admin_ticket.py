@@ -64,9 +64,9 @@ def test_detail_query_count_is_fixed(agent_a, staff, django_assert_num_queries):
     for priority in ("high", "low", "urgent"):
         operators.ticket_update_by_staff(ticket=ticket, staff_user=staff.user, priority=priority,
                                          assignee=staff.user.username if priority == "low" else None)
-    # token+user, ticket joined to agent/assignee/decider/source chat, thread messages, timeline
-    # events joined to their actors, source chat messages
-    with django_assert_num_queries(5):
+    # token+user, ticket joined to agent/assignee/decider/source chat, thread messages (+ their
+    # attachments), timeline events joined to their actors, source chat messages (+ theirs)
+    with django_assert_num_queries(7):
         body = staff.client.get(f"{ADMIN}/{ticket.public_id}").json()
     assert (len(body["messages"]), len(body["timeline"])) == (6, 5)
 

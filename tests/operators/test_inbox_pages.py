@@ -254,10 +254,10 @@ def test_the_ticket_page_runs_a_fixed_number_of_queries(agent_a, staff, browser_
         operators.ticket_reply(ticket=ticket, staff_user=staff.user, text=f"note {i}", internal=i % 2 == 0)
         operators.ticket_update_by_staff(ticket=ticket, staff_user=staff.user, priority=("high", "low")[i % 2],
                                          assignee=staff.user.username if i % 2 else None)
-    # session, user, ticket (+agent, assignee, decider, source chat), thread, timeline (+actors),
-    # source chat messages, staff list, saved replies, customer context: other tickets, ledger
-    # entries, bounty history
-    with django_assert_num_queries(11):
+    # session, user, ticket (+agent, assignee, decider, source chat), thread (+ its attachments),
+    # timeline (+actors), source chat messages (+ theirs), staff list, saved replies, customer
+    # context: other tickets, ledger entries, bounty history
+    with django_assert_num_queries(13):
         html = _page(browser_client.get(f"{INBOX}/tickets/{ticket.number}"))
     assert html.count('class="tl-event ') == 20
 

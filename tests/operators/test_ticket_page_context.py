@@ -124,7 +124,8 @@ def test_the_ticket_page_runs_a_fixed_number_of_queries_at_two_sizes(staff, brow
     for t in tickets[: size // 2]:
         bounty.bounty_decide(ticket=t, staff_user=staff.user, decision="reject")
     assert LedgerEntry.objects.filter(agent_id=payer.agent.id).count() == size + 1
-    # session, user, ticket (+agent, assignee, decider, source chat), thread, timeline (+actors), staff
-    # list, saved replies, customer context: other tickets, ledger entries, bounty history
-    with django_assert_num_queries(10):
+    # session, user, ticket (+agent, assignee, decider, source chat), thread (+ its attachments),
+    # timeline (+actors), staff list, saved replies, customer context: other tickets, ledger
+    # entries, bounty history
+    with django_assert_num_queries(11):
         _html(browser_client, f"{INBOX}/tickets/{ticket.number}")

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.serializers import UsdField
+from demo_sessions.api.serializers import attachment_ids_field, unique_ids
 from demo_sessions.serializers import MessageOut
 from support_project.api.serializers import StrictCharField, StrictSerializer
 
@@ -58,6 +59,10 @@ class ReplyIn(StrictSerializer):
         max_length=40, required=False,
         help_text="The newest message the author saw. If a newer public message exists, nothing is sent: "
                   "409 REPLY_COLLISION with details.newer_message_ids. Omit it to send regardless.")
+    attachments = attachment_ids_field()
+
+    def validate_attachments(self, value: list[str]) -> list[str]:
+        return unique_ids(value)
 
     def validate_internal(self, value: Any) -> bool:
         if not isinstance(self.initial_data.get("internal", False), bool):

@@ -8,12 +8,18 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsStaff
 from accounts.viewsets import ApiViewSet
 from billing.api.idempotent import IdempotentMixin
+from billing.paywall import to_response
+from demo_sessions.api.serializers import AttachmentUploadIn
+from demo_sessions.attachments.http import upload_from_request
+from demo_sessions.models import Uploader
+from demo_sessions.serializers import AttachmentOut
 from support_project.api.pagination import paginate
 from support_project.api.serializers import validate_body, validate_query
 
@@ -103,9 +109,25 @@ class StaffTicketViewSet(IdempotentMixin, ApiViewSet):
         message = operators.ticket_reply(
             ticket=ticket, staff_user=self.staff_user, text=data["text"], internal=data["internal"],
             support_status=data.get("support_status"), last_seen_message_id=data.get("last_seen_message_id"),
+            attachment_ids=data["attachments"],
         )
         body = {"message": StaffMessageOut(message).data, "ticket": _reloaded(ticket).data}
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="staff_tickets_attachments_create",
+        summary="Upload a file into the ticket's thread (staff); attach it with the next reply or internal note",
+        request={"multipart/form-data": AttachmentUploadIn}, responses={201: AttachmentOut},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     description="≤255 chars; a retried upload replays the first answer for 24 h")],
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request: Request, ticket_id: str) -> Response:
+        # The body is streamed by the counting upload handler, never parsed by DRF.
+        ticket = search.ticket_get_for_staff(ref=ticket_id)
+        stored = upload_from_request(request._request, session=ticket.support_session, uploader=Uploader.STAFF,
+                                     staff_user=self.staff_user)
+        return to_response(stored)
 
     @extend_schema(
         operation_id="staff_tickets_bounty", summary="Confirm or reject a bug bounty (staff)",
