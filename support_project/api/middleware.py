@@ -1,4 +1,6 @@
-"""Request ids, the 64 KiB body limit, and JSON envelopes for errors Django itself answers."""
+"""Request ids, the 64 KiB body limit, and JSON envelopes for errors Django itself answers
+(database trouble is a 503 with Retry-After everywhere: the envelope under /api/, a small page
+elsewhere)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 
 from .dependencies import is_dependency_failure
 from .errors import error_response, internal_error, payload_too_large, service_unavailable
+from .unavailable_page import service_unavailable_page
 from .upload_limits import upload_body_limit
 
 logger = logging.getLogger(__name__)
@@ -66,7 +69,8 @@ class ApiBodyGuardMiddleware:
 
 
 class ApiErrorPageMiddleware:
-    """Django's own 404/405/500 pages become envelopes under /api/ — never HTML there."""
+    """Django's own 404/405/500 pages become envelopes under /api/ — never HTML there; and a
+    dependency failure (support_project.api.dependencies) is a 503 with Retry-After on every path."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -95,7 +99,9 @@ class ApiErrorPageMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
-            return None
+            if is_dependency_failure(exception):
+                return service_unavailable_page(request, exception)
+            return None  # a bug: Django's own 500 page
         if is_dependency_failure(exception):
             return service_unavailable(request, exception)
         logger.exception("unhandled error under /api/ (request_id=%s)", getattr(request, "request_id", ""))
