@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.browser.test_demo_phone import assert_fits
 from tests.conftest import make_agent
 from tickets.models import Ticket
 
@@ -79,4 +80,5 @@ def test_a_conversation_from_a_vague_request_to_a_resolved_ticket(live_server, p
     small.click("#signin-form button[type=submit]")
     expect(small.locator(".msg--triage_bot")).to_contain_text("Does this answer your question?")
     small.screenshot(path=str(screenshot_dir / "demo_conversation_phone.png"), full_page=True)
+    assert_fits(small, screenshot_dir, "conversation")  # it was 962 px wide before the grid track fix
     phone.close()
