@@ -28,9 +28,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 
 POLICY_MUST_HAVE = ("script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'")
 # /ui-traffic/attachments/ answers a file (a download, or a thumbnail image), not a page; its own
-# `default-src 'none'; sandbox` policy is tested in tests/attachments.
+# `default-src 'none'; sandbox` policy is tested in tests/attachments. /admin/… only redirects to
+# /django-admin/…, whose pages admin_pages() walks.
 SKIP_PREFIXES = ("/api/v1/", "/api/admin/", "/django-admin/", "/openapi.json", "/healthz", "/readyz", "/static/",
-                 "/mcp", "/ui-traffic/attachments/")
+                 "/mcp", "/ui-traffic/attachments/", "/admin/")
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 WATCH = """
