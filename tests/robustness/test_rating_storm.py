@@ -16,6 +16,13 @@ from webhooks.models import Event
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
+@pytest.fixture(autouse=True)
+def _no_in_flight_cap(settings: Any) -> None:
+    # One agent sends 12 requests at once on purpose; the per-agent in-flight cap
+    # (AGENT_MAX_CONCURRENT_REQUESTS, tested in tests/hardening) would answer some with 429.
+    settings.AGENT_MAX_CONCURRENT_REQUESTS = 0
+
+
 def _rate_many(token: str, url: str, n: int, **headers: str) -> list[Any]:
     def call(score: int) -> Any:
         try:
