@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 import select
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
 from demo_sessions.models import Attachment
+from tests.asgi_server import serve_asgi
 from tests.conftest import make_agent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
@@ -30,23 +28,8 @@ CHUNK = 256 * 1024
 
 @pytest.fixture(scope="module")
 def live_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
-    from support_project.asgi import application
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_asgi(lifespan="off") as port:
+        yield f"127.0.0.1:{port}"
 
 
 def _support_thread(host: str) -> tuple[str, str]:

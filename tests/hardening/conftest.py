@@ -4,7 +4,6 @@ production ASGI stack), and a raw-socket HTTP/1.1 client that can lie about its 
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,29 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 from django.db import connection
+
+from tests.asgi_server import serve_asgi
 
 
 @pytest.fixture(scope="session")
 def live_server_port(django_db_setup: Any) -> Iterator[int]:
-    from support_project.asgi import application
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="on", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield port
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_asgi(lifespan="on") as port:
+        yield port
 
 
 @dataclass

@@ -3,18 +3,16 @@ that drive it with the MCP SDK's own client (streamable HTTP) or with raw HTTP."
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+
+from tests.asgi_server import serve_asgi
 
 T = TypeVar("T")
 
@@ -22,23 +20,8 @@ T = TypeVar("T")
 @pytest.fixture(scope="session")
 def mcp_base_url(django_db_setup: Any) -> Iterator[str]:
     """http://127.0.0.1:<port> with Django and /mcp behind it (lifespan on, as in production)."""
-    from support_project.asgi import application
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="on", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_asgi(lifespan="on") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
