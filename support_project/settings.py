@@ -260,6 +260,14 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS = env_int("WEBHOOK_MAX_ACTIVE_SUBSCRIPTIONS", 20, minimum=1)
 WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES = env_int("WEBHOOK_DISABLE_AFTER_DEAD_DELIVERIES", 5, minimum=1)
+# New outbox events are announced with NOTIFY "webhooks.outbox" (free at COMMIT) and handed to
+# delivery by the relay (webhooks/relay.py), instead of a Celery publish inside the request. On by
+# default with PostgreSQL and a real broker; off with eager tasks (the local default, the test suite),
+# where the dispatch task runs right after commit. The sweeper is the safety net either way.
+WEBHOOK_RELAY = env_bool(
+    "WEBHOOK_RELAY",
+    DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql") and not CELERY_TASK_ALWAYS_EAGER,
+)
 # Live streams (SPEC §10): a comment line this often keeps proxies from closing an idle stream.
 LIVE_KEEPALIVE_SECONDS = env_float("LIVE_KEEPALIVE_SECONDS", 15.0, minimum=0.1)
 # Live events older than this are purged (a stream can resume from up to this far back).

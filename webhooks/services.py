@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Agent
+from live import notify as live_notify
 from support_project.domain import Conflict, InvalidInput
 from support_project.ids import new_id
 from support_project.taskqueue import enqueue_after_commit
@@ -31,13 +32,20 @@ from .signing import secret_new
 logger = logging.getLogger(__name__)
 
 ROTATION_OVERLAP = timedelta(hours=24)
+# NOTIFY channel of new outbox events (payload: the event's public id), read by webhooks/relay.py.
+OUTBOX_CHANNEL = "webhooks.outbox"
 EMITTABLE_TYPES = frozenset(EventType.values) - {EventType.TEST}
 
 
 # --- the outbox ---------------------------------------------------------------------------------
 
 def event_record(*, agent_id: str | None, event_type: str, data: dict[str, Any], dispatch: bool = True) -> Event:
-    """Insert one outbox row (one INSERT, no other query) and queue its fan-out after commit."""
+    """Insert one outbox row and have it fanned out once the caller commits.
+
+    With WEBHOOK_RELAY (PostgreSQL, production) the row is announced with NOTIFY in the writer's
+    transaction and the relay hands it to delivery: no broker round trip in the request. Otherwise
+    the dispatch task is queued after commit. Either way the sweeper catches what was missed.
+    """
     event_id = new_id("evt")
     now = timezone.now()
     event = Event.objects.create(
@@ -46,7 +54,10 @@ def event_record(*, agent_id: str | None, event_type: str, data: dict[str, Any],
         fanned_out_at=None if dispatch else now,
     )
     if dispatch:
-        enqueue_after_commit("webhooks.dispatch_event", event_id)
+        if settings.WEBHOOK_RELAY:
+            live_notify.notify(OUTBOX_CHANNEL, event_id)
+        else:
+            enqueue_after_commit("webhooks.dispatch_event", event_id)
     return event
 
 
