@@ -3,10 +3,16 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from support_project.domain import NotFound
+from support_project.precompiled import FirstByValue
 
 from . import tokens
 from .models import Agent, ApiToken, TokenKind
 from .principal import Principal
+
+# Every authenticated request runs this lookup: compiled once per process (support_project/precompiled.py).
+_token_by_digest: FirstByValue[ApiToken] = FirstByValue(
+    lambda digest: ApiToken.objects.select_related("agent", "user").filter(digest=digest, revoked_at__isnull=True)
+)
 
 
 def principal_for_token(*, raw_token: str) -> Principal | None:
@@ -15,11 +21,7 @@ def principal_for_token(*, raw_token: str) -> Principal | None:
     if kind is None:
         return None
     presented = tokens.digest(raw_token)
-    row = (
-        ApiToken.objects.select_related("agent", "user")
-        .filter(digest=presented, revoked_at__isnull=True)
-        .first()
-    )
+    row = _token_by_digest.first(presented)
     if row is None or row.kind != kind or not tokens.digests_match(row.digest, presented):
         return None
     if row.kind == TokenKind.STAFF and not (row.user is not None and row.user.is_active and row.user.is_staff):

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -217,11 +218,64 @@ def run_wrk(*, url: str, auth: str, body: dict[str, Any], clients: int, seconds:
 
 
 def warm_and_measure(*, url: str, auth: str, body: dict[str, Any], clients: int, warmup: float, seconds: float,
-                     target: str) -> tuple[LoadResult, int]:
-    """Warm up at the same concurrency (discarded), then measure. Returns (result, requests sent in warm-up)."""
+                     target: str, cpu: CpuProbe | None = None) -> tuple[LoadResult, int]:
+    """Warm up at the same concurrency (discarded), then measure. Returns (result, requests sent in warm-up).
+    With `cpu`, the measured run's CPU time per request by process group goes to `extra["cpu_ms"]`."""
     warm = run_wrk(url=url, auth=auth, body=body, clients=clients, seconds=warmup, target=target) if warmup > 0 else None
+    before = cpu.seconds() if cpu else {}
     result = run_wrk(url=url, auth=auth, body=body, clients=clients, seconds=seconds, target=target)
+    if cpu and result.requests:
+        after = cpu.seconds()
+        result.extra["cpu_ms"] = {k: round((after[k] - before[k]) * 1000 / result.requests, 3) for k in after}
     return result, (warm.requests if warm else 0)
+
+
+# --- CPU time per request (comparable on a shared machine, unlike req/s) -----------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry.name))
+    return pids
+
+
+class CpuProbe:
+    """CPU seconds used so far by: the server's process group, the PostgreSQL backends of `db`
+    (exited backends are counted through the cumulative totals of the ones still there — with a pool
+    they live for the whole run), and this script's finished children (wrk)."""
+
+    def __init__(self, *, server: subprocess.Popen[bytes], db: str) -> None:
+        self.server_pgid = server.pid
+        self.db = db
+
+    def _backend_pids(self) -> list[int]:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                                [self.db]).fetchall()
+        return [int(pid) for (pid,) in rows]
+
+    def seconds(self) -> dict[str, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            "server": sum(_proc_cpu_seconds(pid) for pid in _group_pids(self.server_pgid)),
+            "postgres": sum(_proc_cpu_seconds(pid) for pid in self._backend_pids()),
+            "wrk": children.ru_utime + children.ru_stime,
+        }
 
 
 # --- output ----------------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     p.add_argument("--seconds", type=int, default=20, help="sampled seconds (default 20)")
     p.add_argument("--rate", type=int, default=200, help="py-spy samples per second (default 200)")
+    p.add_argument("--gil", action="store_true",
+                   help="sample only threads holding the GIL (py-spy --gil): Python CPU, no waits")
     p.add_argument("--agents", type=int, default=1, help="agents the load rotates through (default 1)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--nodelay", action="store_true", help="serve through support_project/serve.py (the production launcher)")
@@ -157,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 outputs = [tmp / f"worker-{pid}.txt" for pid in pids]
                 spies = [subprocess.Popen([str(py_spy), "record", "--pid", str(pid), "--rate", str(args.rate),
                                            "--duration", str(args.seconds), "--nonblocking", "--format", "raw",
+                                           *(["--gil"] if args.gil else []),
                                            "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                          for pid, out in zip(pids, outputs, strict=True)]
                 try:

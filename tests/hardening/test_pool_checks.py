@@ -26,6 +26,13 @@ def _last_query(pid: int) -> str:
     return str(row[0])
 
 
+def _wait_gone(admin: psycopg.Connection, pids: list[int]) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 10
+    while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids]).fetchone() != (0,):
+        assert time.monotonic() < deadline, "the terminated backends are still there"
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def pool():  # type: ignore[no-untyped-def]
     with ConnectionPool(_dsn(), min_size=1, max_size=1, kwargs={"autocommit": True}, open=True,
@@ -47,6 +54,7 @@ def test_a_terminated_connection_is_replaced_not_served(pool):
         pid = conn.info.backend_pid
     with psycopg.connect(_dsn(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        _wait_gone(admin, [pid])  # pg_terminate_backend only signals; the backend exits a moment later
     with pool.connection() as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
         assert conn.info.backend_pid != pid
