@@ -243,3 +243,39 @@ def test_an_api_ticket_needs_no_broker_and_is_delivered_once_the_relay_runs(
     assert relay.stats.caught_up == 1
     assert Delivery.objects.get().status == DeliveryStatus.SUCCEEDED
     assert len(receiver.requests) == 1
+
+
+def test_the_command_relays_and_stops_cleanly_on_sigterm(relay_on, queue, agent_a, local_targets, receiver):
+    """`manage.py webhooks_relay` as the Procfile runs it, against this test's database and broker."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = connection.settings_dict
+    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           "CELERY_BROKER_URL": RELAY_BROKER, "CELERY_TASK_ALWAYS_EAGER": "0", "WEBHOOK_RELAY": "1"}
+    subscribe(agent_a, receiver.url())
+    process = subprocess.Popen([sys.executable, "manage.py", "webhooks_relay"], cwd=Path(__file__).resolve().parents[2],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def listening() -> bool:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+                               "AND query ILIKE 'LISTEN%%'", [APPLICATION_NAME])
+                return int(cursor.fetchone()[0]) == 1
+
+        wait_until(listening, timeout=30, what="the relay process to LISTEN")
+        event = emit(agent_a)
+        wait_until(lambda: fanned_out(event.public_id), what="the relay process to fan the event out")
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "webhooks relay stopped: RelayStats(connects=1, notifications=1, batches=1, events=1" in out
+    delivery = Delivery.objects.get()
+    assert queued_tasks(queue) == [("webhooks.deliver", [delivery.id])]
