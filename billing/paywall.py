@@ -11,7 +11,8 @@ the facilitator *before* creating anything, then do the work and book `x402_paym
 and the charge (−price) in one transaction. A settled payment whose work then fails stays on
 the agent's balance as credit: money is never lost. Validation happens before `run_paid`.
 
-The work's inserts come *before* the balance update: the agent's balance row is locked from that
+The work's inserts come *before* the balance update (and, where they need no answer, ride in the
+same statement: `support_project.sqlbatch`): the agent's balance row is locked from that
 UPDATE to COMMIT, so taking it last keeps one agent's concurrent requests from queueing behind
 each other's inserts (bench/README.md). When the balance the caller authenticated with is
 already short, the work is skipped so a 402 costs no inserts (and burns no ticket number).
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from rest_framework.response import Response
+
+from support_project import sqlbatch
 
 from . import idempotency
 from .idempotency import StoredResponse
@@ -76,11 +79,13 @@ def run_paid(*, paid: PaidRequest, work: PaidWork) -> StoredResponse:
             if replay is not None:
                 return replay
         if paid.known_balance_micros is None or paid.known_balance_micros >= paid.price_micros:
-            respond = work("virtual_balance")
-            entry = ledger_debit_if_covered(
-                agent_id=paid.agent_id, amount_micros=paid.price_micros,
-                kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
-            )
+            # The work's writes that need no answer ride with the debit's statement (sqlbatch).
+            with sqlbatch.held():
+                respond = work("virtual_balance")
+                entry = ledger_debit_if_covered(
+                    agent_id=paid.agent_id, amount_micros=paid.price_micros,
+                    kind=LedgerKind.TICKET_CHARGE, reference=paid.charge_reference,
+                )
             if entry is not None:
                 charge = Charge("virtual_balance", paid.price_micros, entry.balance_after_micros, entry.id)
                 return _finish(paid, respond(charge))
@@ -151,7 +156,8 @@ def run_x402(*, paid: PaidRequest, book: X402Booking) -> StoredResponse:
 
     try:
         with transaction.atomic(durable=True):
-            response = book(settled)
+            with sqlbatch.held():
+                response = book(settled)
             gateway.payment_mark_booked(payment_id=settled.payment_id)
             response = replace(response, headers={**response.headers, "PAYMENT-RESPONSE": settled.response_header})
             return _finish(paid, response)

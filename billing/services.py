@@ -7,10 +7,14 @@ charge or bounty twice raises IntegrityError, which rolls the whole transaction 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import Agent
 from live import notify as live
+from support_project import sqlbatch
 from support_project.domain import PaymentRequired
 
 from .models import LedgerEntry, LedgerKind
@@ -26,27 +30,49 @@ class InsufficientBalance(PaymentRequired):
     message = "The virtual balance can't cover this."
 
 
-def _apply(agent_id: str, delta: int) -> int | None:
-    """Add `delta` to the balance unless that would go below zero; the new balance, or None.
+def _apply(agent_id: str, delta: int, entry: LedgerEntry) -> int | None:
+    """Add `delta` to the balance unless that would go below zero, and book `entry` with the new
+    balance; the new balance, or None (nothing written).
 
-    One statement: Postgres re-checks the WHERE on the latest row version after any lock wait
-    (READ COMMITTED), so concurrent debits can never overdraw.
+    On PostgreSQL one statement — the conditional UPDATE, the ledger INSERT fed by its RETURNING, the
+    live balance event and its NOTIFY — carrying whatever the caller holds (`sqlbatch.held()`): the
+    paid ticket create's event rows ride here. Postgres re-checks the WHERE on the latest row
+    version after any lock wait (READ COMMITTED), so concurrent debits can never overdraw.
     """
-    table = Agent._meta.db_table
-    # The live streams' balance event rides in the same statement (PostgreSQL; see live.notify).
-    sql, params, announced = live.balance_update_announced(
-        f"UPDATE {table} SET balance_micros = balance_micros + %s "  # noqa: S608 - table name is ours
-        "WHERE id = %s AND balance_micros + %s >= 0 RETURNING balance_micros",
-        [delta, agent_id, delta], agent_id=agent_id,
+    update_sql = (
+        f"UPDATE {Agent._meta.db_table} SET balance_micros = balance_micros + %s "  # noqa: S608 - our table
+        "WHERE id = %s AND balance_micros + %s >= 0 RETURNING balance_micros"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    update_params: list[Any] = [delta, agent_id, delta]
+    live_event = live.balance_event_cte(source="u", agent_id=agent_id)
+    if live_event is None:  # SQLite: three plain statements
+        with connection.cursor() as cursor:
+            cursor.execute(update_sql, update_params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        entry.balance_after_micros = int(row[0])
+        entry.save(force_insert=True)
+        live.balance_changed(agent_id=agent_id, balance_micros=entry.balance_after_micros)
+        return entry.balance_after_micros
+    entry.created_at = timezone.now()
+    ledger_sql = (
+        f"INSERT INTO {LedgerEntry._meta.db_table} "  # noqa: S608 - our table
+        "(id, agent_id, kind, amount_micros, balance_after_micros, reference, memo, created_by, created_at) "
+        "SELECT %s, %s, %s, %s, u.balance_micros, %s, %s, %s, %s FROM u"
+    )
+    ledger_params = [entry.id, agent_id, entry.kind, entry.amount_micros, entry.reference, entry.memo,
+                     entry.created_by, entry.created_at]
+    rows = sqlbatch.query(
+        f"WITH u AS ({update_sql}), ledger AS ({ledger_sql}), live_event AS ({live_event[0]}) "  # noqa: S608
+        "SELECT balance_micros FROM u",
+        [*update_params, *ledger_params, *live_event[1]],
+    )
+    if not rows:
         return None
-    if not announced:
-        live.balance_changed(agent_id=agent_id, balance_micros=int(row[0]))
-    return int(row[0])
+    entry.balance_after_micros = int(rows[0][0])
+    entry._state.adding, entry._state.db = False, connection.alias
+    return entry.balance_after_micros
 
 
 def _book(*, agent_id: str, delta: int, kind: str, reference: str, memo: str, created_by: str) -> LedgerEntry:
@@ -54,15 +80,12 @@ def _book(*, agent_id: str, delta: int, kind: str, reference: str, memo: str, cr
         raise TypeError("amounts are integer micro-USD")
     if not connection.in_atomic_block:
         raise RuntimeError("ledger writes must run inside transaction.atomic()")
-    balance = _apply(agent_id, delta)
-    if balance is None:
+    entry = LedgerEntry(agent_id=agent_id, kind=kind, amount_micros=delta, balance_after_micros=0,
+                        reference=reference, memo=memo[:255], created_by=created_by[:150])
+    if _apply(agent_id, delta, entry) is None:
         if Agent.objects.filter(id=agent_id).exists():
             raise InsufficientBalance()
         raise Agent.DoesNotExist(agent_id)
-    entry = LedgerEntry.objects.create(
-        agent_id=agent_id, kind=kind, amount_micros=delta, balance_after_micros=balance,
-        reference=reference, memo=memo[:255], created_by=created_by[:150],
-    )
     return entry
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Agent
 from live import notify as live
+from support_project import sqlbatch
 from support_project.domain import InvalidInput
 from support_project.ids import new_session_id
 
@@ -74,12 +75,14 @@ def enrich_session_create(*, agent: Agent, title: str = "") -> DemoSession:
 
 
 def support_session_open(*, agent: Agent, title: str, first_text: str, now: datetime) -> DemoSession:
-    """A support thread with the customer's first message (two INSERTs; the caller's transaction)."""
-    session = DemoSession.objects.create(
+    """A support thread with the customer's first message: two INSERTs in the caller's transaction,
+    held by `sqlbatch.held()` to ride with the caller's next statement (the ticket's INSERT)."""
+    session = DemoSession(
         id=new_session_id(), agent=agent, session_kind=SessionKind.SUPPORT, title=title,
         created_at=now, last_activity_at=now, last_message_preview=preview_of(first_text),
     )
-    Message.objects.create(session=session, author=Author.USER, text=first_text, created_at=now)
+    sqlbatch.insert(session)
+    sqlbatch.insert(Message(session=session, author=Author.USER, text=first_text, created_at=now))
     return session
 
 

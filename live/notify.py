@@ -7,7 +7,8 @@ was rolled back, and a notification is never sent before the row is readable.
 Channels — one naming scheme, `<app>.<what>`, reusable by any app that wants to wake listeners:
   * `live.events`   — "new rows in live_liveevent"; empty payload (listeners read the table).
   * `live.presence` — ephemeral staff presence (JSON payload, nothing stored).
-`notify(channel, payload)` is the generic primitive (e.g. `notify("webhooks.outbox", event_id)`).
+`notify(channel, payload)` is the generic primitive; `insert_and_notify(row, channel, payload)` inserts
+a row and notifies in one statement (e.g. the webhook outbox: `webhooks.outbox`, the event id).
 On PostgreSQL it is `pg_notify`, delivered at COMMIT to every process that LISTENs; on SQLite
 (the single-process local default) it calls in-process subscribers after commit.
 """
@@ -22,6 +23,9 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import Model
+
+from support_project import sqlbatch
 
 from .models import Kind, LiveEvent, Topic
 
@@ -59,6 +63,18 @@ def _publish_local(channel: str, payload: str) -> None:
             logger.exception("local listener failed on %s", channel)
 
 
+def insert_and_notify(obj: Model, channel: str, payload: str = "") -> None:
+    """Insert a new row and wake `channel`'s listeners when it commits — one statement on PostgreSQL
+    (`INSERT … RETURNING pg_notify(…)`), held by `sqlbatch.held()` to ride with the next statement."""
+    sql, params = sqlbatch.insert_statement(obj)
+    if connection.vendor == "postgresql":
+        sqlbatch.write(f"{sql} RETURNING pg_notify(%s, %s)", [*params, channel, payload])
+        obj._state.adding, obj._state.db = False, connection.alias
+        return
+    sqlbatch.insert(obj)
+    notify(channel, payload)
+
+
 def notify(channel: str, payload: str = "") -> None:
     """Wake every listener of `channel` when the current transaction commits (at once outside one)."""
     if connection.vendor == "postgresql":
@@ -73,10 +89,9 @@ def notify(channel: str, payload: str = "") -> None:
 # --- durable events -----------------------------------------------------------------------------------
 
 _INSERT_AND_NOTIFY = (
-    "WITH e AS (INSERT INTO live_liveevent "
+    "INSERT INTO live_liveevent "
     "(kind, topic, agent_id, session_id, ticket_number, customer, staff, data, staff_data, created_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, now()) RETURNING seq) "
-    "SELECT pg_notify(%s, '') FROM e"
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, now()) RETURNING pg_notify(%s, '')"
 )
 
 
@@ -88,15 +103,15 @@ def announce(
     *, kind: str, topic: str, agent_id: str, data: dict[str, Any], staff_data: dict[str, Any] | None = None,
     session_id: str = "", ticket_number: int | None = None, customer: bool = True, staff: bool = True,
 ) -> None:
-    """Record one event for the streams and wake the listeners: one statement on PostgreSQL."""
+    """Record one event for the streams and wake the listeners: one statement on PostgreSQL, held by
+    `sqlbatch.held()` to ride with the writer's next statement."""
     if not (customer or staff):
         return
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_INSERT_AND_NOTIFY, [
-                kind, topic, agent_id, session_id, ticket_number, customer, staff,
-                _dumps(data), _dumps(staff_data or {}), CHANNEL_EVENTS,
-            ])
+        sqlbatch.write(_INSERT_AND_NOTIFY, [
+            kind, topic, agent_id, session_id, ticket_number, customer, staff,
+            _dumps(data), _dumps(staff_data or {}), CHANNEL_EVENTS,
+        ])
         return
     LiveEvent.objects.create(
         kind=kind, topic=topic, agent_id=agent_id, session_id=session_id, ticket_number=ticket_number,
@@ -161,28 +176,25 @@ def ticket_changed(*, ticket: Any, changes: dict[str, list[Any]], created: bool 
 
 
 def balance_changed(*, agent_id: str, balance_micros: int) -> None:
-    """The agent's balance moved (the ledger's writer calls this — or `balance_update_announced`)."""
+    """The agent's balance moved (the ledger's writer, where `balance_event_cte` does not apply)."""
     announce(kind=Kind.BALANCE, topic=Topic.ACCOUNT, agent_id=agent_id, customer=True, staff=True,
              data={"balance_micros": balance_micros})
 
 
-def balance_update_announced(update_sql: str, params: list[Any], *, agent_id: str) -> tuple[str, list[Any], bool]:
-    """Fold the balance event into the ledger's balance `UPDATE … RETURNING balance_micros`.
-
-    On PostgreSQL the same statement inserts the event row and NOTIFYs (no extra round trip on
-    the paid create path); returns (sql, params, announced). Elsewhere the caller announces with
-    `balance_changed` after the update.
-    """
+def balance_event_cte(*, source: str, agent_id: str) -> tuple[str, list[Any]] | None:
+    """The balance event as a CTE body over `source` (a CTE `RETURNING balance_micros`), for the
+    ledger's balance statement: on PostgreSQL the event row and its NOTIFY ride in the same statement
+    as the UPDATE (no extra round trip on the paid create path). None elsewhere: the caller then
+    announces with `balance_changed` after the update."""
     if connection.vendor != "postgresql":
-        return update_sql, params, False
+        return None
     sql = (
-        f"WITH u AS ({update_sql}), e AS (INSERT INTO live_liveevent "  # noqa: S608 - our own SQL
+        "INSERT INTO live_liveevent "  # noqa: S608 - our own SQL; `source` is the caller's CTE name
         "(kind, topic, agent_id, session_id, ticket_number, customer, staff, data, staff_data, created_at) "
-        "SELECT %s, %s, %s, '', NULL, TRUE, TRUE, jsonb_build_object('balance_micros', u.balance_micros), "
-        "'{}'::jsonb, now() FROM u) "
-        "SELECT u.balance_micros, pg_notify(%s, '') FROM u"
+        f"SELECT %s, %s, %s, '', NULL, TRUE, TRUE, jsonb_build_object('balance_micros', {source}.balance_micros), "
+        f"'{{}}'::jsonb, now() FROM {source} RETURNING pg_notify(%s, '')"
     )
-    return sql, [*params, Kind.BALANCE.value, Topic.ACCOUNT.value, agent_id, CHANNEL_EVENTS], True
+    return sql, [Kind.BALANCE.value, Topic.ACCOUNT.value, agent_id, CHANNEL_EVENTS]
 
 
 def _ticket_row(ticket: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from demo_sessions.models import Attachment, Author, DemoSession, Message, Uploa
 from demo_sessions.serializers import MessageOut
 from demo_sessions.services import message_append, support_session_open
 from live import notify as live
+from support_project import sqlbatch
 from support_project.domain import Conflict
 from support_project.ids import new_id
 from webhooks.services import event_emit
@@ -82,13 +83,15 @@ def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str,
                    source_session: DemoSession | None, payment_method: str) -> Ticket:
     now = timezone.now()
     session = support_session_open(agent=agent, title=subject, first_text=body, now=now)
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         public_id=ticket_id, agent=agent, category=category, subject=subject, body=body,
         support_session=session, source_session=source_session,
         charged_micros=settings.TICKET_PRICE_MICROS, payment_method=payment_method,
         bounty_status=BountyStatus.PENDING_REVIEW if category == Category.BUG else None,
         created_at=now, updated_at=now, last_activity_at=now, awaiting_since=now,
     )
+    # Carries the session and its first message (held above): one statement, RETURNING the number.
+    sqlbatch.insert(ticket, returning=True)
     if source_session is not None:
         link = f"/demo?session={session.id}"
         text = f"Support ticket #{ticket.number} opened: “{subject}”. Follow-ups are free in its support thread: {link}"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Agent
 from live import notify as live_notify
+from support_project import sqlbatch
 from support_project.domain import Conflict, InvalidInput
 from support_project.ids import new_id
 from support_project.taskqueue import enqueue_after_commit
@@ -48,16 +49,19 @@ def event_record(*, agent_id: str | None, event_type: str, data: dict[str, Any],
     """
     event_id = new_id("evt")
     now = timezone.now()
-    event = Event.objects.create(
+    event = Event(
         public_id=event_id, type=event_type, agent_id=agent_id, created_at=now,
         envelope=envelope_json(event_id=event_id, event_type=event_type, created_at=now, agent_id=agent_id, data=data),
         fanned_out_at=None if dispatch else now,
     )
+    # One INSERT (with the relay, `… RETURNING pg_notify`), held by `sqlbatch.held()` to ride with the
+    # writer's next statement; the returned event has no `seq` until it is sent.
+    if dispatch and settings.WEBHOOK_RELAY:
+        live_notify.insert_and_notify(event, OUTBOX_CHANNEL, event_id)
+        return event
+    sqlbatch.insert(event)
     if dispatch:
-        if settings.WEBHOOK_RELAY:
-            live_notify.notify(OUTBOX_CHANNEL, event_id)
-        else:
-            enqueue_after_commit("webhooks.dispatch_event", event_id)
+        enqueue_after_commit("webhooks.dispatch_event", event_id)
     return event
 
 

@@ -208,14 +208,31 @@ def _statements(client, **headers):  # type: ignore[no-untyped-def]
     return [q["sql"].split()[0] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
 
 
-def test_ticket_creation_runs_at_most_ten_sql_statements(agent_a):
-    # token+agent SELECT; session, ticket, message and outbox event INSERTs; the live event (INSERT +
-    # NOTIFY in one WITH); then — last, so the agent's balance row stays locked only until COMMIT —
-    # balance UPDATE…RETURNING (with its live event and NOTIFY in the same WITH) and ledger INSERT.
-    assert _statements(agent_a.client) == ["SELECT", "INSERT", "INSERT", "INSERT", "INSERT", "WITH", "WITH", "INSERT"]
+def test_ticket_creation_runs_three_sql_statements(agent_a):
+    # The token+agent SELECT; then (BEGIN) the ticket's INSERT … RETURNING number carrying the
+    # support session and its first message as CTEs; then — last, so the agent's balance row stays
+    # locked only until COMMIT — the balance UPDATE … RETURNING with the ledger INSERT fed by it,
+    # carrying the outbox event and the live events with their NOTIFYs (support_project/sqlbatch.py).
+    assert _statements(agent_a.client) == ["SELECT", "WITH", "WITH"]
 
 
-def test_with_an_idempotency_key_creation_stays_within_ten_statements(agent_a):
-    # The same 8 plus the key's claim INSERT … ON CONFLICT and its stored-response UPDATE.
+def test_the_combined_statements_write_every_row(agent_a):
+    from live.models import LiveEvent
+    from webhooks.models import Event
+
+    earlier = list(LiveEvent.objects.values_list("seq", flat=True))  # the fixture's starting grant
+    assert agent_a.client.post(URL, GOOD, format="json").status_code == 201
+    ticket = Ticket.objects.get()
+    assert DemoSession.objects.get().id == ticket.support_session_id
+    assert list(Message.objects.values_list("author", "text")) == [("user", GOOD["body"])]
+    assert list(Event.objects.values_list("type", "agent_id")) == [("support.ticket_created", agent_a.agent.id)]
+    assert sorted(LiveEvent.objects.exclude(seq__in=earlier).values_list("kind", "ticket_number")) == [
+        ("balance", None), ("ticket", ticket.number)]
+    (entry,) = LedgerEntry.objects.filter(kind="ticket_charge")
+    assert (entry.amount_micros, entry.balance_after_micros, entry.reference) == (-10_000, 190_000, ticket.public_id)
+
+
+def test_with_an_idempotency_key_creation_runs_five_statements(agent_a):
+    # The same 3 plus the key's claim INSERT … ON CONFLICT and its stored-response UPDATE.
     statements = _statements(agent_a.client, HTTP_IDEMPOTENCY_KEY="k-1")
-    assert len(statements) == 10
+    assert statements == ["SELECT", "INSERT", "WITH", "WITH", "UPDATE"]
