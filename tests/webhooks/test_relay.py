@@ -91,7 +91,9 @@ def fanned_out(public_id: str) -> bool:
 
 def emit(persona: Any, n: int = 0) -> Event:
     with transaction.atomic():  # stands in for the request's transaction: NOTIFY leaves at its COMMIT
-        return event_emit(agent_id=persona.agent.id, event_type=CREATED, data={"n": n})
+        event = event_emit(agent_id=persona.agent.id, event_type=CREATED, data={"n": n})
+    # With the relay the INSERT rides with the NOTIFY and isn't read back: the row, for its `seq`.
+    return Event.objects.get(public_id=event.public_id)
 
 
 def test_a_committed_event_reaches_the_receiver_through_the_relay_and_a_real_worker(
@@ -200,6 +202,7 @@ def test_a_batch_from_several_agents_gets_one_delivery_per_matching_subscription
                       for event_type in (CREATED, "support.message_created")]
         swept = tasks.sweep()["events_fanned_out"]
         wait_until(lambda: not Event.objects.filter(fanned_out_at__isnull=True).exists(), what="every event")
+    events = list(Event.objects.filter(public_id__in=[e.public_id for e in events]))
     by_id = {e.seq: e for e in events}
     expected = set()
     for e in events:
