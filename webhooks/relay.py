@@ -1,7 +1,7 @@
 """The outbox relay: PostgreSQL LISTEN → batch fan-out, so no request ever talks to the broker.
 
     writer txn ── INSERT webhooks_event + NOTIFY "webhooks.outbox" (payload: evt_…) ── COMMIT
-    relay ── LISTEN ── wake ── drain ≤ BATCH_MAX ids (what arrives within BATCH_WAIT) ──┐
+    relay ── LISTEN ── wake ── drain ≤ BATCH_MAX ids (what has arrived meanwhile) ─────┐
                                                                                        ▼
           dispatch.events_fan_out(ids): one transaction, deliveries for matching subscriptions,
           every event marked fanned out ── after commit: one `webhooks.deliver` per delivery
@@ -39,7 +39,10 @@ logger = logging.getLogger(__name__)
 
 APPLICATION_NAME = "webhooks-relay"
 BATCH_MAX = dispatch.FAN_OUT_BATCH
-BATCH_WAIT_SECONDS = 0.005  # after the first id, how long to gather more into the same batch
+# After the first id, how long to wait for more to join its batch. 0: take what has already
+# arrived (batches grow by themselves under load, while the previous one is being fanned out)
+# and add no latency when it is quiet.
+BATCH_WAIT_SECONDS = 0.0
 POLL_SECONDS = 0.5  # longest wait for a notification before looking at the stop flag again
 BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
