@@ -68,6 +68,9 @@ def server_env(*, db_url: str, redis_db: int, conn_max_age: int) -> dict[str, st
         "DB_CONN_MAX_AGE": str(conn_max_age),
         "REDIS_URL": harness.redis_url(redis_db),
         "RATE_LIMIT_PER_MINUTE": "0",
+        # One agent drives up to 32 connections: the per-agent in-flight cap (8 per process) would
+        # answer 429 to the rest. Both targets run without it, as without the per-minute limit.
+        "AGENT_MAX_CONCURRENT_REQUESTS": "0",
         "AGENT_SELF_MINT": "0",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(harness.REPO_DIR),

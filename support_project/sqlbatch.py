@@ -8,14 +8,19 @@ create is then two statements between BEGIN and COMMIT instead of seven (bench/R
     with sqlbatch.held():
         sqlbatch.insert(session)                   # held
         sqlbatch.insert(first_message)             # held
-        sqlbatch.insert(ticket, returning=True)    # sent now with the two above: one statement
+        sqlbatch.key_reserve(ticket)               # nextval, sent now with the two above: one statement
+        sqlbatch.insert(ticket)                    # held
         sqlbatch.write(event_sql, params)          # held
-        rows = sqlbatch.query(debit_sql, params)   # sent with the held write: one statement
+        rows = sqlbatch.query(debit_sql, params)   # sent with the two held writes: one statement
+    # (ticket_open's shape: its first message must be in before the ticket's INSERT — see below)
 
-Rules for what may be held (PostgreSQL runs every CTE of a statement on the same snapshot):
-a held write must not need to see rows written by the statement that carries it, nor be read back
-before it is sent. Foreign keys are checked at the end of the statement, so a parent and its child
-may ride together. A NOTIFY rides in a write's `RETURNING pg_notify(…)`: sent at COMMIT, or never.
+Rules for what may be held (PostgreSQL runs every CTE of a statement on the same snapshot, and the
+held ones — referenced by nothing — after the carrier's own work, in no promised order): a held write
+must not need to see rows written by the statement that carries it, nor be read back before it is
+sent. Mind triggers that read other tables: a ticket's search-vector trigger reads its first message,
+so that message is sent a statement *before* the ticket (`key_reserve`), not beside it. Foreign
+keys are checked at the end of the statement, so a parent and its child may ride together.
+A NOTIFY rides in a write's `RETURNING pg_notify(…)`: sent at COMMIT, or never.
 If the block raises, what is still held is dropped with the transaction it belonged to; a savepoint
 opened after writes were held refuses to carry them (RuntimeError: rolling it back would lose them).
 
@@ -102,6 +107,16 @@ def insert_statement(obj: Model, *, returning: bool = False) -> tuple[str, list[
     compiler.returning_fields = [meta.auto_field] if returning and meta.auto_field is not None else None
     [(sql, params)] = compiler.as_sql()
     return sql, list(params)
+
+
+def key_reserve(obj: Model) -> None:
+    """PostgreSQL: give a new `obj` its next auto key now (`nextval`, carrying what is held), so its
+    INSERT can be held too. Elsewhere nothing: `insert` then saves it at once and learns the key."""
+    field = obj._meta.auto_field
+    if connection.vendor != "postgresql" or field is None or obj.pk is not None:
+        return
+    [(pk,)] = query("SELECT nextval(pg_get_serial_sequence(%s, %s))", [obj._meta.db_table, field.column])
+    setattr(obj, field.attname, pk)
 
 
 def insert(obj: Model, *, returning: bool = False) -> None:

@@ -90,8 +90,10 @@ def _ticket_create(*, agent: Agent, ticket_id: str, category: str, subject: str,
         bounty_status=BountyStatus.PENDING_REVIEW if category == Category.BUG else None,
         created_at=now, updated_at=now, last_activity_at=now, awaiting_since=now,
     )
-    # Carries the session and its first message (held above): one statement, RETURNING the number.
-    sqlbatch.insert(ticket, returning=True)
+    # The number now, carrying the session and its first message (held above); the ticket's INSERT is
+    # held to ride with the debit. Not beside its first message: its search-vector trigger reads it.
+    sqlbatch.key_reserve(ticket)
+    sqlbatch.insert(ticket)
     if source_session is not None:
         link = f"/demo?session={session.id}"
         text = f"Support ticket #{ticket.number} opened: “{subject}”. Follow-ups are free in its support thread: {link}"

@@ -209,18 +209,26 @@ def _statements(client, **headers):  # type: ignore[no-untyped-def]
 
 
 def test_ticket_creation_runs_three_sql_statements(agent_a):
-    # The token+agent SELECT; then (BEGIN) the ticket's INSERT … RETURNING number carrying the
-    # support session and its first message as CTEs; then — last, so the agent's balance row stays
-    # locked only until COMMIT — the balance UPDATE … RETURNING with the ledger INSERT fed by it,
-    # carrying the outbox event and the live events with their NOTIFYs (support_project/sqlbatch.py).
+    # The token+agent SELECT; then (BEGIN) the ticket's number (nextval) carrying the support session
+    # and its first message as CTEs; then — last, so the agent's balance row stays locked only until
+    # COMMIT — the balance UPDATE … RETURNING with the ledger INSERT fed by it, carrying the ticket,
+    # the outbox event and the live events with their NOTIFYs (support_project/sqlbatch.py).
     assert _statements(agent_a.client) == ["SELECT", "WITH", "WITH"]
 
 
 def test_the_combined_statements_write_every_row(agent_a):
+    from django.db import connection
+
     from live.models import LiveEvent
     from webhooks.models import Event
 
+    def ticket_writes() -> tuple[int, int]:  # this backend's inserts and updates of tickets so far
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT n_tup_ins, n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'tickets_ticket'")
+            return cursor.fetchone()
+
     earlier = list(LiveEvent.objects.values_list("seq", flat=True))  # the fixture's starting grant
+    inserts, updates = ticket_writes()
     assert agent_a.client.post(URL, GOOD, format="json").status_code == 201
     ticket = Ticket.objects.get()
     assert DemoSession.objects.get().id == ticket.support_session_id
@@ -228,6 +236,13 @@ def test_the_combined_statements_write_every_row(agent_a):
     assert list(Event.objects.values_list("type", "agent_id")) == [("support.ticket_created", agent_a.agent.id)]
     assert sorted(LiveEvent.objects.exclude(seq__in=earlier).values_list("kind", "ticket_number")) == [
         ("balance", None), ("ticket", ticket.number)]
+    # Written once: its first message went a statement before it, so its search vector was right at
+    # INSERT (the message trigger found no ticket to refresh).
+    assert ticket_writes() == (inserts + 1, updates)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_vector_human::text FROM tickets_ticket")
+        (vector,) = cursor.fetchone()
+    assert re.search(r"'reproduc':\d+B,\d+C", vector), vector  # the body (B) and the first message (C)
     (entry,) = LedgerEntry.objects.filter(kind="ticket_charge")
     assert (entry.amount_micros, entry.balance_after_micros, entry.reference) == (-10_000, 190_000, ticket.public_id)
 
