@@ -79,7 +79,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=5.0,
                    help="seconds at the same rate first, not measured (default 5): first requests, first tasks")
     p.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
-    p.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes (default 2)")
+    p.add_argument("--worker-concurrency", type=int, default=4,
+                   help="Celery worker processes (default 4, the Procfile's CELERY_CONCURRENCY default)")
     p.add_argument("--db", default="bench_webhooks")
     p.add_argument("--redis-db", type=int, default=12)
     p.add_argument("--target-ms", type=float, default=None,
