@@ -11,7 +11,7 @@ Every open-loop phase follows a `--warmup` (5 s at the same rate, not measured, 
 delivered). `--find-max` first measures the maximum create rate with the whole pipeline running (wrk, closed
 loop, `--max-clients` connections for `--max-seconds` after a 3 s warm-up), waits for that backlog
 to be delivered, then runs the open-loop phase at `--fraction` of it. `--pin-worker-core N` starts
-the Celery worker and the relay under `taskset -c N`; the web workers are not pinned and
+the Celery worker and the relay under `taskset -c N` (`--relay-unpinned`: the worker only); the web workers are not pinned and
 PostgreSQL, a system service, stays wherever the kernel runs it. `--no-relay` measures the old
 path (WEBHOOK_RELAY=0: a Celery publish after commit inside the request).
 
@@ -73,7 +73,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fraction", type=float, default=0.7, help="with --find-max: open-loop rate ÷ max (default 0.7)")
     p.add_argument("--max-clients", type=int, default=8, help="with --find-max: wrk connections (default 8)")
     p.add_argument("--max-seconds", type=float, default=15.0, help="with --find-max: measured seconds (default 15)")
-    p.add_argument("--pin-worker-core", type=int, default=None, help="run the Celery worker and the relay on this core")
+    p.add_argument("--pin-worker-core", type=int, default=None, help="run the Celery worker (and the relay) on this core")
+    p.add_argument("--relay-unpinned", action="store_true", help="with --pin-worker-core: leave the relay unpinned")
     p.add_argument("--no-relay", action="store_true", help="WEBHOOK_RELAY=0: the old publish-after-commit path")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to send (default 20)")
     p.add_argument("--warmup", type=float, default=5.0,
@@ -241,9 +242,10 @@ def main(argv: list[str] | None = None) -> int:
                              "--without-mingle", "--without-heartbeat"], args.pin_worker_core),
                     cwd=harness.REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
             if not args.no_relay:
+                relay_core = None if args.relay_unpinned else args.pin_worker_core
                 with (tmp / "relay.log").open("wb") as log:
                     side.append(subprocess.Popen(
-                        _pinned([str(python), "manage.py", "webhooks_relay"], args.pin_worker_core),
+                        _pinned([str(python), "manage.py", "webhooks_relay"], relay_core),
                         cwd=harness.REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
             with harness.uvicorn_server(venv_bin=python.parent, app="support_project.asgi:application",
                                         cwd=harness.REPO_DIR, env=env, workers=args.workers, ready_path="/healthz",
