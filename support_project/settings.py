@@ -19,6 +19,8 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from support_project import dbpool
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -177,10 +179,13 @@ DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0)
 if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # psycopg's connection pool (Django ≥ 5.1): no connect per request, which ASGI + CONN_MAX_AGE
     # can't give safely. Size it to the threads a worker runs (requests + tool calls).
+    # Checked before use by `support_project.dbpool` (no round trip unless the socket says it broke or
+    # it idled > 30 s) instead of Django's ping on every checkout.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 10.0, minimum=0.1),
-    }
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = dbpool.pool_options(
+        min_size=1, max_size=DB_POOL_MAX_SIZE, timeout=env_float("DB_POOL_TIMEOUT_SECONDS", 10.0, minimum=0.1),
+    )
 # Every PostgreSQL connection (web and workers) gives up on a lock wait or a statement after
 # these (issue 16): a blocked request answers 503 + Retry-After instead of parking a thread.
 DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 3000, minimum=0)

@@ -37,6 +37,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.expressions import DatabaseDefault
 from django.db.models.sql import InsertQuery
 
 
@@ -55,6 +56,7 @@ class _Held:
 
 
 _held: ContextVar[_Held | None] = ContextVar("sqlbatch_held", default=None)
+_insert_sql: dict[tuple[Any, ...], str] = {}  # (model, fields, db-default mask, returning, vendor) → SQL
 
 
 @contextmanager
@@ -96,17 +98,31 @@ def query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 def insert_statement(obj: Model, *, returning: bool = False) -> tuple[str, list[Any]]:
     """The ORM's own `INSERT` for a new `obj` (defaults, `auto_now_add`, `db_default`, JSON adapted),
-    as `Model.save()` would send it; with `returning`, `RETURNING` the database-generated primary key."""
+    as `Model.save()` would send it; with `returning`, `RETURNING` the database-generated primary key.
+
+    The SQL text is compiled by Django once per model and shape, then reused: compiling costs
+    ~90 µs a row, the values alone a few."""
     meta = obj._meta
     fields = [f for f in meta.local_concrete_fields if not f.generated]
     if meta.auto_field is not None and obj.pk is None:
         fields = [f for f in fields if f is not meta.auto_field]
-    query_ = InsertQuery(type(obj))
-    query_.insert_values(fields, [obj])
-    compiler = query_.get_compiler(connection=connection)
-    compiler.returning_fields = [meta.auto_field] if returning and meta.auto_field is not None else None
-    [(sql, params)] = compiler.as_sql()
-    return sql, list(params)
+    values = [f.pre_save(obj, add=True) for f in fields]
+    defaults = tuple(isinstance(v, DatabaseDefault) for v in values)
+    plain = not any(hasattr(f, "get_placeholder") for f in fields) and not any(
+        hasattr(v, "resolve_expression") for v, is_default in zip(values, defaults, strict=True) if not is_default)
+    key = (type(obj), tuple(f.attname for f in fields), defaults, returning, connection.vendor)
+    sql = _insert_sql.get(key) if plain else None
+    if sql is None:
+        query_ = InsertQuery(type(obj))
+        query_.insert_values(fields, [obj])
+        compiler = query_.get_compiler(connection=connection)
+        compiler.returning_fields = [meta.auto_field] if returning and meta.auto_field is not None else None
+        [(sql, params)] = compiler.as_sql()
+        if plain:
+            _insert_sql[key] = sql
+        return sql, list(params)
+    return sql, [f.get_db_prep_save(v, connection)
+                 for f, v, is_default in zip(fields, values, defaults, strict=True) if not is_default]
 
 
 def key_reserve(obj: Model) -> None:

@@ -93,3 +93,59 @@ def test_outside_held_each_write_runs_at_once(agent_a):
 def test_held_needs_a_transaction():
     with pytest.raises(RuntimeError, match="atomic"), sqlbatch.held():
         pass  # pragma: no cover
+
+
+def _compiled(obj, *, returning: bool = False):  # type: ignore[no-untyped-def]
+    """What Django's own compiler makes of it (the reference)."""
+    from django.db.models.sql import InsertQuery
+
+    meta = obj._meta
+    fields = [f for f in meta.local_concrete_fields if not f.generated]
+    if meta.auto_field is not None and obj.pk is None:
+        fields = [f for f in fields if f is not meta.auto_field]
+    query = InsertQuery(type(obj))
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [meta.auto_field] if returning and meta.auto_field is not None else None
+    [(sql, params)] = compiler.as_sql()
+    return sql, list(params)
+
+
+def _comparable(params):  # type: ignore[no-untyped-def]
+    """JSON adapters by what they wrap; `auto_now_add` stamps by type (each call stamps anew)."""
+    from datetime import datetime
+
+    return [datetime if isinstance(p, datetime) else (("json", p.obj) if hasattr(p, "obj") else p) for p in params]
+
+
+def test_the_cached_insert_sql_is_what_djangos_compiler_writes(agent_a):
+    from django.utils import timezone
+
+    from billing.models import LedgerEntry
+    from tickets.models import Ticket
+    from webhooks.models import Event
+
+    now = timezone.now()
+    session = _session(agent_a.agent)
+    rows = [
+        lambda: session,
+        lambda: Message(id="msg_x", session=session, author=Author.USER, text="hi", metadata={"a": [1, "ü"]},
+                        created_at=now),
+        lambda: Event(public_id="evt_x", type="support.ticket_created", agent_id=agent_a.agent.id, envelope="{}",
+                      created_at=now),
+        lambda: LedgerEntry(id="led_x", agent_id=agent_a.agent.id, kind="grant", amount_micros=5,
+                            balance_after_micros=5, reference="r"),
+        lambda: Ticket(public_id="tkt_x", agent=agent_a.agent, category="bug", subject="s", body="b",
+                       support_session=session, created_at=now, updated_at=now, last_activity_at=now,
+                       awaiting_since=now),
+    ]
+    for make in rows:
+        for returning in (False, True):
+            expected_sql, expected_params = _compiled(make(), returning=returning)
+            for _ in range(2):  # compiled and cached, then from the cache
+                sql, params = sqlbatch.insert_statement(make(), returning=returning)
+                assert sql == expected_sql
+                assert _comparable(params) == _comparable(expected_params)
+    sql, params = sqlbatch.insert_statement(rows[2]())
+    assert '"txid"' in sql and "DEFAULT" in sql  # the database's own value (db_default): no parameter
+    assert params[:3] == ["evt_x", "support.ticket_created", agent_a.agent.id]

@@ -73,14 +73,16 @@ class _TicketCommonOut(serializers.Serializer):
         return allowed_transitions(ticket.status, self.actor)
 
 
-class TicketCreatedOut(_TicketCommonOut):
+class TicketBriefOut(_TicketCommonOut):
+    # The ticket in brief: TicketCreatedOut without the balance.
+    pass
+
+
+class TicketCreatedOut(TicketBriefOut):
     # 201 of POST /support/tickets: the ticket in brief and the balance after the charge
-    # (`context["balance_after_micros"]`).
+    # (rendered by `ticket_created_out`).
 
-    virtual_balance_usd = serializers.SerializerMethodField()
-
-    def get_virtual_balance_usd(self, ticket: Ticket) -> str:
-        return usd_str(self.context["balance_after_micros"])
+    virtual_balance_usd = serializers.CharField()
 
 
 class TicketOut(_TicketCommonOut):
@@ -90,3 +92,20 @@ class TicketOut(_TicketCommonOut):
     last_activity_at = serializers.DateTimeField()
     source_session_id = serializers.CharField(allow_null=True)
     rating = RatingOut(source="*", allow_null=True)
+
+
+# One shared instance per output serializer: DRF deep-copies every declared field whenever a
+# serializer is instantiated (TicketOut: ~310 µs), while rendering with an instance built once
+# costs ~40 µs. `to_representation` keeps no state on the serializer, so threads can share it.
+_TICKET_OUT = TicketOut()
+_TICKET_BRIEF_OUT = TicketBriefOut()
+
+
+def ticket_out(ticket: Ticket) -> dict[str, Any]:
+    """`TicketOut(ticket).data`, from the shared serializer."""
+    return dict(_TICKET_OUT.to_representation(ticket))
+
+
+def ticket_created_out(ticket: Ticket, *, balance_after_micros: int) -> dict[str, Any]:
+    """The 201 body of a ticket create (`TicketCreatedOut`)."""
+    return {**_TICKET_BRIEF_OUT.to_representation(ticket), "virtual_balance_usd": usd_str(balance_after_micros)}

@@ -29,7 +29,7 @@ from support_project.ids import new_id
 from webhooks.services import event_emit
 
 from .models import BountyStatus, Category, Ticket, TicketStatus, TimelineActor, TimelineKind
-from .serializers import TicketCreatedOut, TicketOut
+from .serializers import ticket_created_out, ticket_out
 from .status import Actor, check_transition, status_after_customer_message
 from .timeline import timeline_record
 
@@ -40,7 +40,7 @@ def _emit(agent_id: str, event_type: str, data: dict[str, Any]) -> None:
 
 def ticket_shape(ticket: Ticket) -> dict[str, Any]:
     """`data.ticket` of every support.* event: the customer's TicketOut, as plain JSON values."""
-    return dict(TicketOut(ticket).data)
+    return ticket_out(ticket)
 
 
 def ticket_open(
@@ -63,7 +63,7 @@ def ticket_open(
                                 source_session=source_session, payment_method=payment_method)
 
         def respond(charge: Charge) -> StoredResponse:
-            body = dict(TicketCreatedOut(ticket, context={"balance_after_micros": charge.balance_after_micros}).data)
+            body = ticket_created_out(ticket, balance_after_micros=charge.balance_after_micros)
             return StoredResponse(201, body, {"Location": f"/api/v1/support/tickets/{ticket.public_id}"})
 
         return respond

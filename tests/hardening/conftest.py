@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from support_project import dbpool
 from tests.asgi_server import serve_asgi
 
 
@@ -66,11 +67,13 @@ def chunked(body: bytes, size: int = 1000) -> bytes:
 def db_options(*, options: str | None = None, pool: dict[str, Any] | None = None) -> Iterator[None]:
     """Reconnect every thread's connection with other libpq options and/or a psycopg pool."""
     saved = dict(connection.settings_dict["OPTIONS"])
+    saved_checks = connection.settings_dict["CONN_HEALTH_CHECKS"]
     connection.close()  # before the options change: a plain connection can't go back to a pool
     if options is not None:
         connection.settings_dict["OPTIONS"]["options"] = options
-    if pool is not None:
-        connection.settings_dict["OPTIONS"]["pool"] = pool
+    if pool is not None:  # checked as settings.py has it with DB_POOL_MAX_SIZE (support_project/dbpool.py)
+        connection.settings_dict["OPTIONS"]["pool"] = dbpool.pool_options(**pool)
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = False
     try:
         yield
     finally:
@@ -79,3 +82,4 @@ def db_options(*, options: str | None = None, pool: dict[str, Any] | None = None
             connection.close_pool()
         connection.settings_dict["OPTIONS"].clear()
         connection.settings_dict["OPTIONS"].update(saved)
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = saved_checks
