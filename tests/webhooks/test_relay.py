@@ -279,6 +279,8 @@ def test_the_command_relays_and_stops_cleanly_on_sigterm(relay_on, queue, agent_
             process.kill()
             process.wait()
     assert process.returncode == 0, err
-    assert "webhooks relay stopped: RelayStats(connects=1, notifications=1, batches=1, events=1" in out
+    # The event came by its notification or, committed between the LISTEN and the catch-up, by the catch-up.
+    assert out.startswith("webhooks relay stopped: RelayStats(connects=1, ")
+    assert "events=1, " in out and "deliveries=1)" in out
     delivery = Delivery.objects.get()
     assert queued_tasks(queue) == [("webhooks.deliver", [delivery.id])]
