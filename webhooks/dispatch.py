@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -47,6 +49,8 @@ CLAIM_LEASE = timedelta(seconds=120)
 REQUEUE_AFTER = timedelta(seconds=60)
 DISABLE_AFTER_FAILING_FOR = timedelta(days=3)
 SWEEP_BATCH = 200
+# Events per fan-out transaction (the relay's batches and its catch-up).
+FAN_OUT_BATCH = 200
 
 
 def retry_delay_seconds(failed_attempts: int) -> float:
@@ -66,41 +70,86 @@ def _disable_after_dead() -> int:
 
 # --- fan-out ----------------------------------------------------------------------------------
 
-def _matching_subscription_ids(event: Event) -> list[str]:
-    if event.type.startswith("support."):
-        owners = Q(agent_id=event.agent_id) | Q(agent__isnull=True)
-    elif event.agent_id is not None:
-        owners = Q(agent_id=event.agent_id)
-    else:
-        owners = Q(agent__isnull=True)
-    rows = Subscription.objects.filter(owners, active=True).values_list("id", "event_types")
-    # Filtered in Python: JSON containment differs between PostgreSQL and SQLite, and an owner
-    # has at most 20 active subscriptions (plus the few staff-scope ones).
-    return [sub_id for sub_id, types in rows if event.type in (types or [])]
+@dataclass(frozen=True)
+class FanOut:
+    """What one fan-out transaction did: the events it marked fanned out, the deliveries it made due."""
+
+    events: int
+    delivery_ids: list[str]
 
 
-def _fan_out_locked(event: Event, now: datetime, *, queue: bool = True) -> list[str]:
-    subscription_ids = _matching_subscription_ids(event)
-    Delivery.objects.bulk_create(
-        [Delivery(event=event, subscription_id=sub_id, next_attempt_at=now, queued_at=now, created_at=now)
-         for sub_id in subscription_ids],
-        ignore_conflicts=True,
-    )
-    Event.objects.filter(pk=event.pk).update(fanned_out_at=now)
-    delivery_ids = list(Delivery.objects.filter(event=event, status__in=DUE_STATUSES).values_list("id", flat=True))
+def _subscribes(event_type: str, event_agent_id: str | None, subscription_agent_id: str | None) -> bool:
+    """Whose subscriptions see an event: support events go to their agent's and to staff-scope
+    subscriptions; other events (a subscription was disabled) only to their owner's."""
+    if event_type.startswith("support."):
+        return subscription_agent_id is None or subscription_agent_id == event_agent_id
+    return subscription_agent_id == event_agent_id
+
+
+def _fan_out_locked(events: Sequence[tuple[int, str, str | None]], now: datetime, *, queue: bool) -> list[str]:
+    """Deliveries for locked, not yet fanned-out events `(seq, type, agent_id)`; marks them fanned out.
+
+    One query reads the active subscriptions of every agent in the batch plus the staff-scope ones,
+    whatever the batch size; an event nobody subscribed to is only marked (it never reaches the broker).
+    """
+    agent_ids = {agent_id for _, _, agent_id in events if agent_id is not None}
+    subscriptions = list(Subscription.objects.filter(Q(agent_id__in=agent_ids) | Q(agent__isnull=True), active=True)
+                         .values_list("id", "agent_id", "event_types"))
+    # Types filtered in Python: JSON containment differs between PostgreSQL and SQLite, and an
+    # owner has at most 20 active subscriptions (plus the few staff-scope ones).
+    pairs = [(seq, sub_id) for seq, event_type, event_agent_id in events
+             for sub_id, sub_agent_id, types in subscriptions
+             if event_type in (types or []) and _subscribes(event_type, event_agent_id, sub_agent_id)]
+    if pairs:
+        Delivery.objects.bulk_create(
+            [Delivery(event_id=seq, subscription_id=sub_id, next_attempt_at=now, queued_at=now, created_at=now)
+             for seq, sub_id in pairs],
+            ignore_conflicts=True,
+        )
+    Event.objects.filter(pk__in=[seq for seq, _, _ in events]).update(fanned_out_at=now)
+    if not pairs:
+        return []
+    delivery_ids = list(Delivery.objects.filter(event_id__in={seq for seq, _ in pairs}, status__in=DUE_STATUSES)
+                        .order_by("event_id", "id").values_list("id", flat=True))
     if queue:
         for delivery_id in delivery_ids:
             enqueue_after_commit("webhooks.deliver", delivery_id)
     return delivery_ids
 
 
-def event_fan_out(*, event_id: str, queue: bool = True) -> list[str]:
-    """Create the event's deliveries (once) and, with `queue`, queue them; the delivery ids."""
+def events_fan_out(*, event_ids: Sequence[str] | None = None, limit: int | None = None, queue: bool = True,
+                   skip_locked: bool = True) -> FanOut:
+    """Fan out pending events in one transaction: those of `event_ids`, or the oldest `limit`.
+
+    Rows another fan-out holds are skipped (it is doing them); every event is fanned out once,
+    and with `queue` a `deliver` task is queued after commit for each delivery it made due.
+    """
+    query = Event.objects.filter(fanned_out_at__isnull=True)
+    if event_ids is not None:
+        query = query.filter(public_id__in=list(event_ids))
+    query = query.select_for_update(skip_locked=skip_locked).order_by("seq")
     with transaction.atomic():
-        event = Event.objects.select_for_update().filter(public_id=event_id, fanned_out_at__isnull=True).first()
-        if event is None:
-            return []
-        return _fan_out_locked(event, timezone.now(), queue=queue)
+        events = list((query[:limit] if limit is not None else query).values_list("seq", "type", "agent_id"))
+        if not events:
+            return FanOut(events=0, delivery_ids=[])
+        return FanOut(events=len(events), delivery_ids=_fan_out_locked(events, timezone.now(), queue=queue))
+
+
+def events_fan_out_pending(*, batch: int = FAN_OUT_BATCH) -> FanOut:
+    """Fan out every pending event, oldest first, `batch` per transaction (the relay's catch-up).
+    Stops at the first short batch: events committed later are announced as they commit."""
+    events, delivery_ids = 0, []
+    while True:
+        done = events_fan_out(limit=batch)
+        events += done.events
+        delivery_ids += done.delivery_ids
+        if done.events < batch:
+            return FanOut(events=events, delivery_ids=delivery_ids)
+
+
+def event_fan_out(*, event_id: str, queue: bool = True) -> list[str]:
+    """Create one event's deliveries (once) and, with `queue`, queue them; the delivery ids."""
+    return events_fan_out(event_ids=[event_id], queue=queue, skip_locked=False).delivery_ids
 
 
 def event_dispatch(*, event_id: str) -> list[str]:
@@ -204,12 +253,8 @@ def _track_health(subscription_id: str, *, succeeded: bool, dead: bool, now: dat
 def sweep() -> dict[str, int]:
     """Fan out events whose dispatch was lost and queue every due delivery. SKIP LOCKED lets
     several sweepers (or a sweeper and a live dispatch) run side by side."""
+    fanned_out = events_fan_out(limit=SWEEP_BATCH)
     now = timezone.now()
-    with transaction.atomic():
-        events = list(Event.objects.select_for_update(skip_locked=True)
-                      .filter(fanned_out_at__isnull=True).order_by("seq")[:SWEEP_BATCH])
-        for event in events:
-            _fan_out_locked(event, now)
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True)
@@ -220,7 +265,7 @@ def sweep() -> dict[str, int]:
         Delivery.objects.filter(id__in=due).update(queued_at=now)
         for delivery_id in due:
             enqueue_after_commit("webhooks.deliver", delivery_id)
-    return {"events_fanned_out": len(events), "deliveries_queued": len(due)}
+    return {"events_fanned_out": fanned_out.events, "deliveries_queued": len(due)}
 
 
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:

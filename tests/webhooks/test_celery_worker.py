@@ -9,42 +9,24 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
 
 import pytest
-from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from django.db import connection, transaction
 from django.utils import timezone
 
-from support_project.celery import app as celery_app
 from tests.webhook_receiver import Reply
 from webhooks import tasks
 from webhooks.models import Delivery, DeliveryStatus, Event
 from webhooks.services import event_emit, event_record
 
 from .conftest import subscribe
+from .conftest import switch_broker as _switch_broker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 
 TEST_BROKER = "redis://127.0.0.1:6379/14"
 DEAD_BROKER = "redis://127.0.0.1:1"
-
-
-def _switch_broker(app: Celery, *, url: str, eager: bool) -> None:
-    app.conf.broker_url = url
-    app.conf.task_always_eager = eager
-    # Drop the cached pools (they point at the old URL). Not force_close_all(): kombu's registry
-    # hands the same pool object back for the same URL later, and a closed one can't be used.
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker() -> Iterator[Celery]:
-    saved_url, saved_eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-    yield celery_app
-    _switch_broker(celery_app, url=saved_url, eager=saved_eager)
 
 
 def test_a_real_worker_delivers_after_commit(broker, agent_a, local_targets, receiver):
