@@ -244,7 +244,8 @@ def _proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def _group_pids(pgid: int) -> list[int]:
+def group_pids(pgid: int) -> list[int]:
+    """Every process of a process group (a server this script started in its own session)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -272,7 +273,7 @@ class CpuProbe:
     def seconds(self) -> dict[str, float]:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {
-            "server": sum(_proc_cpu_seconds(pid) for pid in _group_pids(self.server_pgid)),
+            "server": sum(_proc_cpu_seconds(pid) for pid in group_pids(self.server_pgid)),
             "postgres": sum(_proc_cpu_seconds(pid) for pid in self._backend_pids()),
             "wrk": children.ru_utime + children.ru_stime,
         }

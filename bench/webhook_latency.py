@@ -75,6 +75,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-seconds", type=float, default=15.0, help="with --find-max: measured seconds (default 15)")
     p.add_argument("--pin-worker-core", type=int, default=None, help="run the Celery worker (and the relay) on this core")
     p.add_argument("--relay-unpinned", action="store_true", help="with --pin-worker-core: leave the relay unpinned")
+    p.add_argument("--pin-web-core", type=int, default=None,
+                   help="run the web server's processes on this core (PostgreSQL, a system service, stays unpinned)")
     p.add_argument("--no-relay", action="store_true", help="WEBHOOK_RELAY=0: the old publish-after-commit path")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to send (default 20)")
     p.add_argument("--warmup", type=float, default=5.0,
@@ -250,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             with harness.uvicorn_server(venv_bin=python.parent, app="support_project.asgi:application",
                                         cwd=harness.REPO_DIR, env=env, workers=args.workers, ready_path="/healthz",
                                         log_path=tmp / "server.log", nodelay=True) as server:
+                if args.pin_web_core is not None:  # the uvicorn parent and its workers, every thread
+                    for pid in harness.group_pids(server.process.pid):
+                        subprocess.run(["taskset", "-a", "-p", "-c", str(args.pin_web_core), str(pid)], check=True,
+                                       stdout=subprocess.DEVNULL)
                 groups = {"web": server.process.pid, "worker": side[0].pid}
                 if not args.no_relay:
                     groups["relay"] = side[1].pid
@@ -310,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{load['before'][0] if load['before'] else '?'} → {load['after'][0] if load['after'] else '?'}"]])
     path = harness.write_results(args.output, {
         "command": command, "when": harness.now_utc(), "machine": harness.machine_info(),
-        "args": vars(args), "relay": not args.no_relay, "pinned_core": args.pin_worker_core, "load_average": load,
+        "args": vars(args), "relay": not args.no_relay, "pinned_core": args.pin_worker_core, "web_core": args.pin_web_core,
+        "load_average": load,
         "max_phase": max_phase, "target_ms": target_ms, "summary": summary, "stages": stages,
         "cpu_ms_per_ticket": cpu_ms_per_ticket,
         "latencies_ms": [round(v * 1000, 2) for v in latencies],
