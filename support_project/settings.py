@@ -273,6 +273,10 @@ WEBHOOK_RELAY = env_bool(
     "WEBHOOK_RELAY",
     DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql") and not CELERY_TASK_ALWAYS_EAGER,
 )
+# The relay makes a new delivery's first attempt itself on this many threads (no Celery task per
+# delivery: that hop cost more CPU than the attempt, bench/README.md); when they are all busy, or
+# with 0, deliveries go to the Celery worker as `webhooks.deliver` tasks. Retries always do.
+WEBHOOK_RELAY_DELIVERY_THREADS = env_int("WEBHOOK_RELAY_DELIVERY_THREADS", 4, minimum=0)
 # Live streams (SPEC §10): a comment line this often keeps proxies from closing an idle stream.
 LIVE_KEEPALIVE_SECONDS = env_float("LIVE_KEEPALIVE_SECONDS", 15.0, minimum=0.1)
 # Live events older than this are purged (a stream can resume from up to this far back).

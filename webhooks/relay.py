@@ -19,6 +19,13 @@ Several relays may run: SKIP LOCKED and `fanned_out_at` make every event fan out
 
 Two connections: a psycopg one in autocommit that only LISTENs, and Django's own (this thread's)
 for the fan-out. Both carry application_name "webhooks-relay" in pg_stat_activity.
+
+First attempts: with WEBHOOK_RELAY_DELIVERY_THREADS > 0 the relay makes a fresh delivery's first
+attempt itself, on a small thread pool (`dispatch.delivery_attempt`, the same claim as a worker's),
+instead of a Celery task per delivery — the hop (publish, prefork hand-off, ack) cost more CPU than
+the attempt. At most 2 × threads are in hand at once; beyond that, and for everything caught up at
+(re)connect, deliveries go to the Celery worker as before. A relay that dies mid-attempt leaves the
+claim to expire and the sweeper re-queues it (at-least-once, like a worker that dies).
 """
 
 from __future__ import annotations
@@ -26,11 +33,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
-from django.db import DatabaseError, connection
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
 from psycopg import sql
+
+from support_project.taskqueue import enqueue_now
 
 from . import dispatch
 from .services import OUTBOX_CHANNEL
@@ -55,7 +66,8 @@ class RelayStats:
     batches: int = 0
     events: int = 0  # events this relay marked fanned out (catch-up included)
     caught_up: int = 0  # of which found pending at (re)connect
-    deliveries: int = 0  # deliveries it made due (one `deliver` task each)
+    deliveries: int = 0  # deliveries it made due
+    attempted: int = 0  # of which it attempted itself (the rest went to the Celery worker)
 
 
 def _chunks(ids: list[str], size: int) -> Iterator[list[str]]:
@@ -90,6 +102,11 @@ class Relay:
         self.listening = threading.Event()
         self._stopping = threading.Event()
         self._delay = backoff_first
+        threads = int(settings.WEBHOOK_RELAY_DELIVERY_THREADS)
+        self._attempts = ThreadPoolExecutor(threads, thread_name_prefix="relay-deliver") if threads else None
+        self._capacity = 2 * threads
+        self._in_hand = 0
+        self._in_hand_lock = threading.Lock()
 
     def stop(self) -> None:
         """Ask `run` to return (safe from a signal handler or another thread)."""
@@ -111,6 +128,8 @@ class Relay:
         finally:
             self.listening.clear()
             connection.close()
+            if self._attempts is not None:
+                self._attempts.shutdown(wait=True)  # attempts in hand finish (each bounded by its timeout)
 
     def _session(self) -> None:
         with psycopg.connect(listener_conninfo(), autocommit=True) as listener:
@@ -142,7 +161,33 @@ class Relay:
         return list(dict.fromkeys(ids))  # duplicates (a replayed NOTIFY) collapse, order kept
 
     def _hand_over(self, ids: list[str]) -> None:
-        result = dispatch.events_fan_out(event_ids=ids)
+        result = dispatch.events_fan_out(event_ids=ids, queue=self._attempts is None)
         self.stats.batches += 1
         self.stats.events += result.events
         self.stats.deliveries += len(result.delivery_ids)
+        if self._attempts is not None:
+            for delivery_id in result.delivery_ids:
+                self._deliver(delivery_id)
+
+    def _deliver(self, delivery_id: str) -> None:
+        """Attempt it here if a thread is (nearly) free, else hand it to the Celery worker."""
+        assert self._attempts is not None
+        with self._in_hand_lock:
+            take = self._in_hand < self._capacity
+            if take:
+                self._in_hand += 1
+        if not take:
+            enqueue_now("webhooks.deliver", delivery_id)
+            return
+        self.stats.attempted += 1
+        self._attempts.submit(self._attempt, delivery_id)
+
+    def _attempt(self, delivery_id: str) -> None:
+        try:
+            dispatch.delivery_attempt(delivery_id=delivery_id)
+        except Exception:  # noqa: BLE001 - logged; its claim expires and the sweeper re-queues it
+            logger.exception("webhooks relay: attempt of %s failed; the sweeper will retry it", delivery_id)
+        finally:
+            close_old_connections()  # as after a request: back to the pool, or closed when CONN_MAX_AGE is 0
+            with self._in_hand_lock:
+                self._in_hand -= 1
