@@ -51,6 +51,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Run:
     def __init__(self, state: Path, port: int, facilitator_port: int) -> None:
         self.port, self.facilitator_port = port, facilitator_port
@@ -61,8 +65,10 @@ class Run:
             env.pop(name, None)
         with self.log.open("w") as out:
             # A session of its own, like a terminal's foreground job: Ctrl-C signals the whole group.
+            # SIGINT back to its default as in a terminal: a suite started in the background (`&` in a
+            # script) inherits it ignored, and bash can't trap a signal ignored on entry.
             self.proc = subprocess.Popen([str(BIN_RUN)], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=_sigint_default)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.output()
