@@ -194,7 +194,7 @@ class Hub:
 
         while True:
             try:
-                aconn = await psycopg.AsyncConnection.connect(_conninfo(), autocommit=True)
+                aconn = await psycopg.AsyncConnection.connect(notify.listener_conninfo("live-listener"), autocommit=True)
                 async with aconn:
                     await aconn.execute(f'LISTEN "{notify.CHANNEL_EVENTS}"')
                     await aconn.execute(f'LISTEN "{notify.CHANNEL_PRESENCE}"')
@@ -237,21 +237,6 @@ class Hub:
                 delay = HELD_POLL_FIRST_SECONDS if delay >= IDLE_POLL_SECONDS else min(delay * 2, HELD_POLL_MAX_SECONDS)
             else:
                 delay = IDLE_POLL_SECONDS
-
-
-def _conninfo() -> str:
-    from psycopg.conninfo import make_conninfo
-
-    settings = connection.settings_dict
-    params = {"dbname": settings["NAME"], "user": settings.get("USER") or None,
-              "password": settings.get("PASSWORD") or None, "host": settings.get("HOST") or None,
-              "port": str(settings["PORT"]) if settings.get("PORT") else None,
-              "application_name": "live-listener"}
-    options = settings.get("OPTIONS", {})
-    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"):
-        if key in options:
-            params[key] = str(options[key])
-    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
 
 
 _hubs: dict[int, Hub] = {}

@@ -75,6 +75,22 @@ def insert_and_notify(obj: Model, channel: str, payload: str = "") -> None:
     notify(channel, payload)
 
 
+def listener_conninfo(application_name: str) -> str:
+    """A psycopg conninfo for Django's default database, for a connection of its own that LISTENs
+    (the live hub, the webhook relay), named `application_name` in pg_stat_activity."""
+    from psycopg.conninfo import make_conninfo
+
+    db = connection.settings_dict
+    params = {"dbname": db["NAME"], "user": db.get("USER") or None, "password": db.get("PASSWORD") or None,
+              "host": db.get("HOST") or None, "port": str(db["PORT"]) if db.get("PORT") else None,
+              "application_name": application_name}
+    options = db.get("OPTIONS", {})
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"):
+        if key in options:
+            params[key] = str(options[key])
+    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
 def notify(channel: str, payload: str = "") -> None:
     """Wake every listener of `channel` when the current transaction commits (at once outside one)."""
     if connection.vendor == "postgresql":

@@ -1,8 +1,8 @@
 """Several writes in one round trip: writes that need no answer ride on the next statement that does.
 
 Inside `held()` (PostgreSQL), `write`/`insert` don't go to the server at once: they are kept and
-sent as data-modifying CTEs in front of the next statement that needs an answer (`query`, or
-`insert(..., returning=True)`), or together as one statement when the block ends. A paid ticket
+sent as data-modifying CTEs in front of the next statement that needs an answer (`query`,
+`key_reserve`), or together as one statement when the block ends. A paid ticket
 create is then two statements between BEGIN and COMMIT instead of seven (bench/README.md):
 
     with sqlbatch.held():
@@ -135,14 +135,14 @@ def key_reserve(obj: Model) -> None:
     setattr(obj, field.attname, pk)
 
 
-def insert(obj: Model, *, returning: bool = False) -> None:
-    """Insert a new `obj`: held, or — with `returning` — now, carrying what is held, with its
-    database-generated primary key set on `obj` (also whenever it is sent at once, outside `held()`).
+def insert(obj: Model) -> None:
+    """Insert a new `obj`: held inside `held()`; outside it sent at once, learning a database-generated
+    primary key in the same statement (`key_reserve` gives one ahead when the INSERT is to be held).
     Sends no model signals on PostgreSQL (nothing here listens)."""
     auto_key = obj._meta.auto_field is not None and obj.pk is None
     if connection.vendor != "postgresql":  # SQLite: the ORM fetches a new key its own way
         obj.save(force_insert=True)
-    elif auto_key and (returning or not _holding()):  # sent now anyway: learn the key in the same statement
+    elif auto_key and not _holding():  # sent now anyway: learn the key in the same statement
         sql, params = insert_statement(obj, returning=True)
         [(pk,)] = query(sql, params)
         setattr(obj, obj._meta.auto_field.attname, pk)  # type: ignore[union-attr]

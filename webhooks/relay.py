@@ -41,6 +41,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from psycopg import sql
 
+from live import notify as live_notify
 from support_project.taskqueue import enqueue_now
 
 from . import dispatch
@@ -73,21 +74,6 @@ class RelayStats:
 def _chunks(ids: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
-
-
-def listener_conninfo() -> str:
-    """A psycopg conninfo for Django's default database, named for pg_stat_activity."""
-    from psycopg.conninfo import make_conninfo
-
-    db = connection.settings_dict
-    params = {"dbname": db["NAME"], "user": db.get("USER") or None, "password": db.get("PASSWORD") or None,
-              "host": db.get("HOST") or None, "port": str(db["PORT"]) if db.get("PORT") else None,
-              "application_name": APPLICATION_NAME}
-    options = db.get("OPTIONS", {})
-    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"):
-        if key in options:
-            params[key] = str(options[key])
-    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
 
 
 class Relay:
@@ -132,7 +118,7 @@ class Relay:
                 self._attempts.shutdown(wait=True)  # attempts in hand finish (each bounded by its timeout)
 
     def _session(self) -> None:
-        with psycopg.connect(listener_conninfo(), autocommit=True) as listener:
+        with psycopg.connect(live_notify.listener_conninfo(APPLICATION_NAME), autocommit=True) as listener:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(OUTBOX_CHANNEL)))
             with connection.cursor() as cursor:
                 cursor.execute("SET application_name = %s", [APPLICATION_NAME])

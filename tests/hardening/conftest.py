@@ -63,6 +63,14 @@ def chunked(body: bytes, size: int = 1000) -> bytes:
     return b"".join(parts) + b"0\r\n\r\n"
 
 
+def wait_gone(admin: Any, pids: list[int]) -> None:
+    """pg_terminate_backend only signals: wait until those backends have exited, as after a restart."""
+    deadline = time.monotonic() + 10
+    while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids]).fetchone() != (0,):
+        assert time.monotonic() < deadline, "the terminated backends are still there"
+        time.sleep(0.01)
+
+
 @contextmanager
 def db_options(*, options: str | None = None, pool: dict[str, Any] | None = None) -> Iterator[None]:
     """Reconnect every thread's connection with other libpq options and/or a psycopg pool."""

@@ -29,7 +29,7 @@ from billing.models import LedgerEntry
 from tests.conftest import AgentPersona, bearer_client, make_agent
 from tickets.models import Ticket
 
-from .conftest import db_options
+from .conftest import db_options, wait_gone
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.timeout(90)]
 
@@ -180,12 +180,7 @@ def test_terminated_pooled_connections_are_replaced_not_served(live_server_port)
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
                 killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM unnest(%s::int[]) AS pid",
                                        [pids]).fetchone()
-                # pg_terminate_backend only signals: wait until they have gone, as after a restart
-                deadline = time.monotonic() + 10
-                while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)",
-                                    [pids]).fetchone() != (0,):
-                    assert time.monotonic() < deadline
-                    time.sleep(0.01)
+                wait_gone(admin, pids)
             assert killed is not None and killed[0] >= 1
             assert _live(live_server_port, "GET", "/api/v1/agents/me", agent.token)[0] == 200
             assert _live(live_server_port, "POST", URL, agent.token, GOOD)[0] == 201

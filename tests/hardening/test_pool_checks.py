@@ -12,6 +12,8 @@ from psycopg_pool import ConnectionPool
 
 from support_project import dbpool
 
+from .conftest import wait_gone
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 
 
@@ -24,13 +26,6 @@ def _last_query(pid: int) -> str:
         row = admin.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
     assert row is not None
     return str(row[0])
-
-
-def _wait_gone(admin: psycopg.Connection, pids: list[int]) -> None:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 10
-    while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids]).fetchone() != (0,):
-        assert time.monotonic() < deadline, "the terminated backends are still there"
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -54,7 +49,7 @@ def test_a_terminated_connection_is_replaced_not_served(pool):
         pid = conn.info.backend_pid
     with psycopg.connect(_dsn(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-        _wait_gone(admin, [pid])  # pg_terminate_backend only signals; the backend exits a moment later
+        wait_gone(admin, [pid])
     with pool.connection() as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
         assert conn.info.backend_pid != pid
