@@ -71,3 +71,32 @@ def test_beyond_twice_its_threads_the_relay_hands_deliveries_to_the_worker(
     assert relay.stats.attempted >= 4 and {name for name, _ in queued} <= {"webhooks.deliver"}
     attempted_here = set(Delivery.objects.filter(attempt_count=1).values_list("id", flat=True))
     assert attempted_here.isdisjoint(args[0] for _, args in queued)  # never both
+
+
+def test_an_attempt_that_raises_is_logged_frees_its_thread_and_the_relay_goes_on(
+        relay_attempts, queue, agent_a, local_targets, receiver, monkeypatch, caplog):  # noqa: F811
+    from webhooks import dispatch
+
+    subscribe(agent_a, receiver.url())
+    real_attempt = dispatch.delivery_attempt
+    calls: list[str] = []
+
+    def first_one_breaks(*, delivery_id: str):  # type: ignore[no-untyped-def]
+        calls.append(delivery_id)
+        if len(calls) == 1:
+            raise RuntimeError("database went away mid-attempt")
+        return real_attempt(delivery_id=delivery_id)
+
+    monkeypatch.setattr(dispatch, "delivery_attempt", first_one_breaks)
+    with running_relay() as relay:
+        broken = emit(agent_a, 1)
+        wait_until(lambda: len(calls) == 1, what="the first attempt")
+        wait_until(lambda: relay._in_hand == 0, what="its thread to be freed")
+        emit(agent_a, 2)
+        (request,) = receiver.wait_for(1)
+    assert json.loads(request.body)["data"] == {"n": 2}
+    assert "attempt of" in caplog.text and "failed" in caplog.text
+    # The broken one was never claimed: it waits, due, for the sweeper (nothing lost, nothing sent twice).
+    left = Delivery.objects.get(event__public_id=broken.public_id)
+    assert (left.status, left.attempt_count) == (DeliveryStatus.PENDING, 0)
+    assert queued_tasks(queue) == []
